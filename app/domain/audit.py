@@ -1,0 +1,90 @@
+"""The per-case hash chain over events: any edit made behind the application's back shows."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One recorded event, as stored; the unit the chain hashes."""
+
+    case_reference: str
+    seq: int
+    trigger: str
+    from_state: str
+    to_state: str
+    occurred_on: date
+    occurred_until: date | None
+    recorded_at: datetime
+    actor: str
+    comment: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as the case JSON and the audit export show it."""
+        return {
+            "case": self.case_reference,
+            "seq": self.seq,
+            "trigger": self.trigger,
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "occurred_on": self.occurred_on.isoformat(),
+            "occurred_until": self.occurred_until.isoformat() if self.occurred_until else None,
+            "recorded_at": utc_iso(self.recorded_at),
+            "actor": self.actor,
+            "comment": self.comment,
+            "evidence": dict(self.evidence),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+
+def utc_iso(moment: datetime) -> str:
+    """A UTC timestamp in one canonical form (a naive value is taken to be UTC already)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(record: EventRecord) -> str:
+    """SHA-256 over the canonical JSON of every field but the hash itself."""
+    body = record.to_json()
+    del body["hash"]
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """The first event whose stored hash or link does not match."""
+
+    case_reference: str
+    seq: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.case_reference} event {self.seq}: {self.problem}"
+
+
+def verify_chain(records: Iterable[EventRecord]) -> ChainBreak | None:
+    """Check one case's events in sequence order; return the first break, or None."""
+    previous, expected_seq = GENESIS, 1
+    for r in records:
+        if r.seq != expected_seq:
+            return ChainBreak(r.case_reference, r.seq, f"sequence gap: expected {expected_seq}")
+        if r.prev_hash != previous:
+            return ChainBreak(r.case_reference, r.seq, "prev_hash does not match the event before")
+        if compute_hash(r) != r.hash:
+            return ChainBreak(r.case_reference, r.seq, "content does not match its hash (edited)")
+        previous, expected_seq = r.hash, expected_seq + 1
+    return None

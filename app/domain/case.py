@@ -1,0 +1,56 @@
+"""A case's history as the domain sees it: steps (after corrections) and the state they lead to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from app.domain.clock import ClockRule, DateSpan, EffectiveDate, effective_date
+
+
+@dataclass(frozen=True)
+class Step:
+    """A workflow step as it stands once every correction of it is applied."""
+
+    seq: int
+    trigger: str
+    from_state: str
+    to_state: str
+    span: DateSpan
+    actor: str
+    recorded_at: datetime
+    comment: str = ""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    corrected_by: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseState:
+    """Where a case stands and the dates its treaty clock needs."""
+
+    state: str
+    deposited_on: date | None = None
+    named_effective_on: date | None = None
+    armed_conflict_since: date | None = None
+    deferred: bool = False
+    conflict_ended_on: date | None = None
+    last_on: date | None = None
+
+    def effective(self, clock: ClockRule | None) -> EffectiveDate | None:
+        """The effective date with how it was computed; None before the deposit or while an
+        armed conflict defers it."""
+        if clock is None or self.deposited_on is None:
+            return None
+        if self.deferred and self.conflict_ended_on is None:
+            return None
+        return effective_date(
+            clock, self.deposited_on, self.named_effective_on, self.conflict_ended_on
+        )
+
+    def period_end(self, clock: ClockRule | None) -> EffectiveDate | None:
+        """The day the notice period ends (or the later date named in the notice)."""
+        if clock is None or self.deposited_on is None:
+            return None
+        return effective_date(clock, self.deposited_on, self.named_effective_on)

@@ -1,0 +1,209 @@
+"""Workflow definitions as frozen dataclasses: stages, transitions, evidence fields, treaties.
+
+The files under workflows/ are read by app.domain.loader, which builds these objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.domain.clock import ClockRule
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.guards import GUARD_CHECKS
+
+ROLES = ("viewer", "clerk", "admin")
+EVIDENCE_TYPES = ("text", "int", "date", "choice")
+# Guards are implemented in app.domain.guards, effects in app.domain.history.
+GUARDS = tuple(GUARD_CHECKS)
+EFFECTS = ("start_clock", "record_armed_conflict", "defer_effect", "end_armed_conflict")
+# Triggers the service records itself; a definition may not use these names.
+RESERVED_TRIGGERS = ("correct", "undo")
+# The evidence key under which a notice names a later effective date (Rome Statute Art. 127).
+NAMED_DATE_KEY = "effective_on_named"
+
+
+@dataclass(frozen=True)
+class EvidenceField:
+    """One piece of evidence a transition takes, with its type and bounds."""
+
+    key: str
+    type: str
+    required: bool = False
+    label: str = ""
+    help: str = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """What is allowed, in the words of an error message."""
+        if self.type == "int":
+            bounds = f" >= {self.minimum}" if self.minimum is not None else ""
+            if self.maximum is not None:
+                bounds += f" and <= {self.maximum}"
+            return f"a whole number{bounds}"
+        if self.type == "date":
+            return "a date YYYY-MM-DD"
+        if self.type == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.pattern:
+            return f"text matching {self.pattern}"
+        return "text"
+
+    def parse(self, raw: object) -> Any:
+        """Coerce a raw value (text from a form or CLI, or JSON) to this field's type."""
+        name = f"evidence.{self.key}"
+        wrong = InvalidInput(f"{name}: {raw!r} is not {self.describe()}", field=name)
+        if self.type == "int":
+            if isinstance(raw, bool):
+                raise wrong
+            try:
+                value: Any = int(raw) if isinstance(raw, int | str) else None
+            except ValueError:
+                raise wrong from None
+            if value is None or (self.minimum is not None and value < self.minimum):
+                raise wrong
+            if self.maximum is not None and value > self.maximum:
+                raise wrong
+            return value
+        if not isinstance(raw, str | date):
+            raise wrong
+        text = raw.isoformat() if isinstance(raw, date) else raw.strip()
+        if self.type == "date":
+            try:
+                return date.fromisoformat(text).isoformat()
+            except ValueError:
+                raise wrong from None
+        if self.type == "choice" and text not in self.choices:
+            raise wrong
+        if self.pattern and not re.fullmatch(self.pattern, text):
+            raise wrong
+        if not text:
+            raise InvalidInput(f"{name}: must not be empty", field=name)
+        return text
+
+
+COMMON_EVIDENCE = (
+    EvidenceField("source", "text", label="Source", help="Where this step is documented"),
+    EvidenceField(
+        "confidence",
+        "choice",
+        label="Confidence",
+        help="H: official or two agreeing reports; M: one credible report; L: weak or inferred",
+        choices=("H", "M", "L"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage of a withdrawal (a state of the machine)."""
+
+    id: str
+    label: str
+    description: str = ""
+    responsible: str = ""
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A step that moves a case from one of its source stages to its destination."""
+
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    label: str
+    description: str = ""
+    roles: tuple[str, ...] = ("clerk", "admin")
+    evidence: tuple[EvidenceField, ...] = ()
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    date_note: str = ""
+
+    def evidence_field(self, key: str) -> EvidenceField | None:
+        return next((f for f in self.evidence if f.key == key), None)
+
+    def parse_evidence(self, raw: Mapping[str, object]) -> dict[str, Any]:
+        """Check evidence against this transition: known keys, required ones present, types."""
+        allowed = ", ".join(f.key for f in self.evidence) or "none"
+        for key in raw:
+            if self.evidence_field(key) is None:
+                raise InvalidInput(
+                    f"evidence.{key}: '{self.trigger}' takes no such evidence; allowed: {allowed}",
+                    field=f"evidence.{key}",
+                )
+        parsed: dict[str, Any] = {}
+        for spec in self.evidence:
+            value = raw.get(spec.key)
+            if value is None or value == "":
+                if spec.required:
+                    raise InvalidInput(
+                        f"evidence.{spec.key}: required for '{self.trigger}' "
+                        f"({spec.describe()})",
+                        field=f"evidence.{spec.key}",
+                    )
+                continue
+            parsed[spec.key] = spec.parse(value)
+        return parsed
+
+
+@dataclass(frozen=True)
+class Treaty:
+    """A treaty and its withdrawal clause."""
+
+    code: str
+    name: str
+    short_name: str
+    depositary: str
+    untc_chapter: str
+    clock: ClockRule
+    withdrawal_article: str
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A domestic procedure composed with an international part: what a case runs through."""
+
+    name: str
+    version: str
+    label: str
+    treaty: Treaty
+    procedure: str
+    claim: str | None
+    countries: tuple[str, ...]
+    initial: str
+    stages: Mapping[str, Stage]
+    transitions: tuple[Transition, ...]
+    clock: ClockRule | None
+    _by_source: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Transition]] = {}
+        for t in self.transitions:
+            for s in t.sources:
+                index.setdefault(s, []).append(t)
+        object.__setattr__(self, "_by_source", {s: tuple(ts) for s, ts in index.items()})
+
+    def available(self, state: str) -> tuple[Transition, ...]:
+        """The transitions that may leave `state`, in the order the files give them."""
+        return self._by_source.get(state, ())
+
+    def transition(self, trigger: str) -> Transition:
+        """The transition named `trigger`, or NotFound naming the workflow's triggers."""
+        for t in self.transitions:
+            if t.trigger == trigger:
+                return t
+        known = ", ".join(dict.fromkeys(t.trigger for t in self.transitions))
+        raise NotFound(
+            f"trigger: '{trigger}' is not a step of workflow {self.name}; its steps are: {known}",
+            field="trigger",
+        )
+
+    def is_final(self, state: str) -> bool:
+        return self.stages[state].final

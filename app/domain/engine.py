@@ -1,0 +1,99 @@
+"""One transitions.Machine per workflow, built once; cases are bound to it only while firing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from app.domain.definitions import Workflow
+from app.domain.errors import NotAllowed
+from app.domain.guards import GUARD_CHECKS
+
+
+class _Holder:
+    """The small object the machine moves: a state and the guards' refusals."""
+
+    state: str
+    trigger: Callable[..., bool]  # bound by transitions in add_model
+
+    def __init__(self) -> None:
+        self.refusals: list[str] = []
+
+
+def _condition(name: str) -> Callable[[EventData], bool]:
+    check = GUARD_CHECKS[name]
+
+    def condition(event: EventData) -> bool:
+        refusal = check(event.kwargs["case"], event.kwargs["step"], event.kwargs["clock"])
+        if refusal is not None:
+            event.model.refusals.append(refusal)
+        return refusal is None
+
+    return condition
+
+
+class Engine:
+    """The machine of one workflow. Firing is serialised by a lock; it takes microseconds."""
+
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self._lock = threading.Lock()
+        self._machine = Machine(
+            model=None,
+            states=list(workflow.stages),
+            initial=None,
+            transitions=[
+                {
+                    "trigger": t.trigger,
+                    "source": list(t.sources),
+                    "dest": t.dest,
+                    "conditions": [_condition(g) for g in t.guards],
+                }
+                for t in workflow.transitions
+            ],
+            auto_transitions=False,
+            send_event=True,
+        )
+
+    def check_trigger(self, state: str, trigger: str) -> None:
+        """Raise NotAllowed, listing what is allowed, when `trigger` cannot leave `state`."""
+        if trigger not in self._machine.get_triggers(state):
+            raise NotAllowed(self._not_here(state, trigger), field="trigger")
+
+    def fire(self, state: str, trigger: str, **context: Any) -> str:
+        """The stage `trigger` leads to from `state`, or NotAllowed saying why not."""
+        holder = _Holder()
+        with self._lock:
+            self._machine.add_model(holder, initial=state)
+            try:
+                accepted = holder.trigger(trigger, clock=self.workflow.clock, **context)
+            except MachineError:
+                raise NotAllowed(self._not_here(state, trigger), field="trigger") from None
+            finally:
+                self._machine.remove_model(holder)
+        if not accepted:
+            raise NotAllowed(holder.refusals[0], field="occurred_on")
+        return holder.state
+
+    def _not_here(self, state: str, trigger: str) -> str:
+        allowed = ", ".join(self._machine.get_triggers(state)) or "none (final stage)"
+        label = self.workflow.stages[state].label
+        return f"trigger: '{trigger}' is not allowed in stage '{state}' ({label}); allowed: {allowed}"
+
+
+class Engines:
+    """Engines built once per workflow name and version."""
+
+    def __init__(self) -> None:
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self._lock = threading.Lock()
+
+    def for_workflow(self, workflow: Workflow) -> Engine:
+        key = (workflow.name, workflow.version)
+        with self._lock:
+            if key not in self._engines:
+                self._engines[key] = Engine(workflow)
+            return self._engines[key]

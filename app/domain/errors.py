@@ -1,0 +1,50 @@
+"""Errors a clerk can read: each says what was wrong and what is allowed."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the tracker reports to a user; `field` names the input at fault."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(DomainError):
+    """A value is missing, ill-typed or out of range."""
+
+    code = "invalid_input"
+
+
+class NotFound(DomainError):
+    """An unknown case, user, treaty, workflow or trigger."""
+
+    code = "not_found"
+
+
+class NotAllowed(DomainError):
+    """The workflow or the treaty does not allow this step now."""
+
+    code = "not_allowed"
+
+
+class Forbidden(DomainError):
+    """The user's role may not do this."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """Someone else changed the case meanwhile."""
+
+    code = "conflict"
+
+
+class DefinitionError(DomainError):
+    """A workflow file is invalid; the message names the file and the key."""
+
+    code = "definition_error"

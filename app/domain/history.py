@@ -1,0 +1,140 @@
+"""Rebuild a case from its events: corrections and undos applied, every step re-checked.
+
+The same `apply_step` checks a new step and replays a stored one, so a corrected history must
+still be a valid run of the workflow, and the date rules hold along it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from app.domain.audit import EventRecord
+from app.domain.case import CaseState, Step
+from app.domain.clock import (
+    ClockRule,
+    DateSpan,
+    EffectiveDate,
+    check_chronology,
+    check_named_date,
+    parse_span,
+)
+from app.domain.definitions import NAMED_DATE_KEY, RESERVED_TRIGGERS, Transition
+from app.domain.engine import Engine
+from app.domain.errors import DomainError, InvalidInput
+
+CORRECT, UNDO = RESERVED_TRIGGERS
+
+
+def steps_from_events(events: Iterable[EventRecord]) -> list[Step]:
+    """The workflow steps as they stand after every correction and undo, in order."""
+    steps: dict[int, Step] = {}
+    for ev in events:
+        if ev.trigger == CORRECT:
+            target = int(ev.evidence["corrects"])
+            steps[target] = corrected(steps[target], ev.seq, ev.evidence["changes"])
+        elif ev.trigger == UNDO:
+            steps.pop(int(ev.evidence["undoes"]), None)
+        else:
+            steps[ev.seq] = Step(
+                seq=ev.seq,
+                trigger=ev.trigger,
+                from_state=ev.from_state,
+                to_state=ev.to_state,
+                span=DateSpan(ev.occurred_on, ev.occurred_until or ev.occurred_on),
+                actor=ev.actor,
+                recorded_at=ev.recorded_at,
+                comment=ev.comment,
+                evidence=ev.evidence,
+            )
+    return list(steps.values())
+
+
+def corrected(step: Step, correction_seq: int, changes: dict[str, Any]) -> Step:
+    """`step` with a correction's changes: its date, evidence keys (None drops one), comment."""
+    span = parse_span(changes["occurred_on"]) if "occurred_on" in changes else step.span
+    evidence = {**step.evidence, **changes.get("evidence", {})}
+    return replace(
+        step,
+        span=span,
+        evidence={k: v for k, v in evidence.items() if v is not None},
+        comment=changes.get("comment", step.comment),
+        corrected_by=(*step.corrected_by, correction_seq),
+    )
+
+
+def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> CaseState:
+    """The case after `step`, or a DomainError naming what the workflow or the clock refuses."""
+    workflow = engine.workflow
+    transition = workflow.transition(step.trigger)
+    engine.check_trigger(case.state, step.trigger)
+    transition.parse_evidence(step.evidence)
+    check_chronology(case.last_on, step.span, today)
+    if (transition.effects or transition.guards) and not step.span.is_exact:
+        raise InvalidInput(
+            f"occurred_on: '{step.trigger}' sets or reads the treaty clock, so it needs an exact "
+            f"date, not the range {step.span}",
+            field="occurred_on",
+        )
+    dest = engine.fire(case.state, step.trigger, case=case, step=step)
+    moved = replace(case, state=dest, last_on=step.span.earliest)
+    for effect in transition.effects:
+        moved = APPLY_EFFECT[effect](moved, step, workflow.clock)
+    return moved
+
+
+def replay(engine: Engine, steps: Sequence[Step], today: date) -> CaseState:
+    """Fold the steps from the workflow's first stage; a step that no longer fits raises,
+    prefixed with its event number."""
+    case = CaseState(engine.workflow.initial)
+    for step in steps:
+        try:
+            case = apply_step(engine, case, step, today)
+        except DomainError as exc:
+            raise type(exc)(f"event {step.seq} ({step.trigger}): {exc.message}", exc.field) from exc
+    return case
+
+
+def due_transitions(
+    engine: Engine, case: CaseState
+) -> list[tuple[Transition, EffectiveDate]]:
+    """The steps that wait for the treaty clock (take effect, or defer), with their date."""
+    due = case.period_end(engine.workflow.clock)
+    if due is None:
+        return []
+    return [
+        (t, due)
+        for t in engine.workflow.available(case.state)
+        if "effective_date_reached" in t.guards
+    ]
+
+
+def _start_clock(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    received_on = step.span.earliest
+    named = step.evidence.get(NAMED_DATE_KEY)
+    named_on = date.fromisoformat(named) if named else None
+    if named_on is not None and clock is not None:
+        check_named_date(clock, received_on, named_on)
+    return replace(case, deposited_on=received_on, named_effective_on=named_on)
+
+
+def _record_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, armed_conflict_since=case.armed_conflict_since or step.span.earliest)
+
+
+def _defer_effect(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, deferred=True)
+
+
+def _end_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, conflict_ended_on=step.span.earliest)
+
+
+APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]] = {
+    "start_clock": _start_clock,
+    "record_armed_conflict": _record_armed_conflict,
+    "defer_effect": _defer_effect,
+    "end_armed_conflict": _end_armed_conflict,
+}

@@ -1,0 +1,24 @@
+"""Configuration read from the environment. Imports nothing from app/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+class Config:
+    """Settings for a running tracker; every value can be overridden by an environment variable."""
+
+    SECRET_KEY: str = os.environ.get("SECRET_KEY", "")
+    DATABASE_URL: str = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
+    )
+    WORKFLOWS_DIR: Path = Path(os.environ.get("WORKFLOWS_DIR", ROOT / "workflows"))
+    MIGRATIONS_DIR: Path = ROOT / "migrations"
+    # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
+    CHECK_SCHEMA: bool = True
+    TESTING: bool = False
+
