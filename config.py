@@ -21,4 +21,3 @@ class Config:
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from app.persistence.database import make_engine
 from app.persistence.models import Base, UTCDateTime
 from config import Config

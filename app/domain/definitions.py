@@ -144,8 +144,7 @@ class Transition:
             if value is None or value == "":
                 if spec.required:
                     raise InvalidInput(
-                        f"evidence.{spec.key}: required for '{self.trigger}' "
-                        f"({spec.describe()})",
+                        f"evidence.{spec.key}: required for '{self.trigger}' ({spec.describe()})",
                         field=f"evidence.{spec.key}",
                     )
                 continue

@@ -29,7 +29,9 @@ def _condition(name: str) -> Callable[[EventData], bool]:
     def condition(event: EventData) -> bool:
         refusal = check(event.kwargs["case"], event.kwargs["step"], event.kwargs["clock"])
         if refusal is not None:
-            event.model.refusals.append(refusal)
+            holder = event.model
+            assert isinstance(holder, _Holder)
+            holder.refusals.append(refusal)
         return refusal is None
 
     return condition
@@ -81,7 +83,9 @@ class Engine:
     def _not_here(self, state: str, trigger: str) -> str:
         allowed = ", ".join(self._machine.get_triggers(state)) or "none (final stage)"
         label = self.workflow.stages[state].label
-        return f"trigger: '{trigger}' is not allowed in stage '{state}' ({label}); allowed: {allowed}"
+        return (
+            f"trigger: '{trigger}' is not allowed in stage '{state}' ({label}); allowed: {allowed}"
+        )
 
 
 class Engines:

@@ -21,7 +21,7 @@ from app.domain.clock import (
     check_named_date,
     parse_span,
 )
-from app.domain.definitions import NAMED_DATE_KEY, RESERVED_TRIGGERS, Transition
+from app.domain.definitions import NAMED_DATE_KEY, RESERVED_TRIGGERS, Transition, Workflow
 from app.domain.engine import Engine
 from app.domain.errors import DomainError, InvalidInput
 
@@ -79,8 +79,20 @@ def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> Case
             field="occurred_on",
         )
     dest = engine.fire(case.state, step.trigger, case=case, step=step)
+    return _moved(workflow, case, step, dest)
+
+
+def fold(workflow: Workflow, steps: Iterable[Step]) -> CaseState:
+    """The case after `steps`, trusted as recorded: views and lists use this, no machine."""
+    case = CaseState(workflow.initial)
+    for step in steps:
+        case = _moved(workflow, case, step, step.to_state)
+    return case
+
+
+def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseState:
     moved = replace(case, state=dest, last_on=step.span.earliest)
-    for effect in transition.effects:
+    for effect in workflow.transition(step.trigger).effects:
         moved = APPLY_EFFECT[effect](moved, step, workflow.clock)
     return moved
 
@@ -97,17 +109,13 @@ def replay(engine: Engine, steps: Sequence[Step], today: date) -> CaseState:
     return case
 
 
-def due_transitions(
-    engine: Engine, case: CaseState
-) -> list[tuple[Transition, EffectiveDate]]:
+def due_transitions(workflow: Workflow, case: CaseState) -> list[tuple[Transition, EffectiveDate]]:
     """The steps that wait for the treaty clock (take effect, or defer), with their date."""
-    due = case.period_end(engine.workflow.clock)
+    due = case.period_end(workflow.clock)
     if due is None:
         return []
     return [
-        (t, due)
-        for t in engine.workflow.available(case.state)
-        if "effective_date_reached" in t.guards
+        (t, due) for t in workflow.available(case.state) if "effective_date_reached" in t.guards
     ]
 
 

@@ -52,7 +52,7 @@ class _Reader:
                 raise self.error(key, "missing")
             return default
         value = self.data[key]
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
             names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
             raise self.error(key, f"expected {names}, got {value!r}")
         return value
@@ -130,8 +130,18 @@ def _names(r: _Reader, key: str, known: tuple[str, ...], what: str) -> tuple[str
 
 def _transition(r: _Reader) -> Transition:
     r.refuse_unknown(
-        {"trigger", "source", "dest", "label", "description", "roles", "evidence", "guards",
-         "effects", "date_note"}
+        {
+            "trigger",
+            "source",
+            "dest",
+            "label",
+            "description",
+            "roles",
+            "evidence",
+            "guards",
+            "effects",
+            "date_note",
+        }
     )
     trigger = r.get("trigger", str)
     if trigger in RESERVED_TRIGGERS or not trigger.isidentifier():
@@ -201,8 +211,16 @@ def _clock(r: _Reader) -> ClockRule:
 
 def _treaty(r: _Reader) -> tuple[Treaty, Part]:
     r.refuse_unknown(
-        {"code", "name", "short_name", "depositary", "untc_chapter", "withdrawal_article",
-         "clock", "withdrawal"}
+        {
+            "code",
+            "name",
+            "short_name",
+            "depositary",
+            "untc_chapter",
+            "withdrawal_article",
+            "clock",
+            "withdrawal",
+        }
     )
     treaty = Treaty(
         code=r.get("code", str),

@@ -21,18 +21,24 @@ def validate_graph(workflow: Workflow, files: str) -> None:
     for t in workflow.transitions:
         for state in (*t.sources, t.dest):
             if state not in workflow.stages:
-                raise fail(f"transition {t.trigger!r}: unknown state {state!r}; states are: {states}")
+                raise fail(
+                    f"transition {t.trigger!r}: unknown state {state!r}; states are: {states}"
+                )
         for source in t.sources:
             if workflow.stages[source].final:
                 raise fail(f"transition {t.trigger!r}: leaves the final stage {source!r}")
-        if workflow.clock is None and (CLOCK_EFFECTS & set(t.effects) or CLOCK_GUARDS & set(t.guards)):
+        if workflow.clock is None and (
+            CLOCK_EFFECTS & set(t.effects) or CLOCK_GUARDS & set(t.guards)
+        ):
             raise fail(f"transition {t.trigger!r}: uses the treaty clock, but this part has none")
     for stage in workflow.stages.values():
         if not stage.final and not workflow.available(stage.id):
             raise fail(f"stage {stage.id!r}: no transition leaves it and it is not final")
     unreachable = set(workflow.stages) - _reachable(workflow)
     if unreachable:
-        raise fail(f"unreachable stage(s) from {workflow.initial!r}: {', '.join(sorted(unreachable))}")
+        raise fail(
+            f"unreachable stage(s) from {workflow.initial!r}: {', '.join(sorted(unreachable))}"
+        )
 
 
 def _reachable(workflow: Workflow) -> set[str]:

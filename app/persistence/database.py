@@ -1,4 +1,4 @@
-"""Engine and session factory; SQLite gets WAL, a busy timeout, foreign keys and IMMEDIATE writes."""
+"""Engine and session factory. SQLite gets WAL, a busy timeout, foreign keys, IMMEDIATE writes."""
 
 from __future__ import annotations
 

@@ -1,0 +1,65 @@
+"""The withdrawal tracker: `create_app` wires config, database, workflows, CLI and web."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+
+from app.domain.loader import load_registry
+from app.persistence.database import make_engine, make_session_factory
+from app.persistence.migrate import require_current_schema
+from app.services.context import Tracker
+from config import INSTANCE_DIR, Config
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; outside the `flask` command it refuses an un-migrated database."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    app.config.from_mapping(overrides or {})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    engine = make_engine(app.config["DATABASE_URL"])
+    registry_dir = Path(app.config["WORKFLOWS_DIR"])
+    app.extensions["db_engine"] = engine
+    app.extensions["tracker"] = Tracker(
+        make_session_factory(engine), partial(load_registry, registry_dir)
+    )
+    if app.config["CHECK_SCHEMA"] and click.get_current_context(silent=True) is None:
+        require_current_schema(engine, app.config["MIGRATIONS_DIR"])
+        _ = tracker_of(app).registry
+
+    from app import cli, web
+
+    cli.register(app)
+    web.register(app)
+    return app
+
+
+def tracker_of(app: Flask | None = None) -> Tracker:
+    """The service context of `app` (by default the current one)."""
+    tracker: Tracker = (app or current_app).extensions["tracker"]
+    return tracker
+
+
+def check_schema(app: Flask) -> None:
+    """Raise SchemaNotCurrent (naming the fix) unless the database is at the migrations' head."""
+    if app.config["CHECK_SCHEMA"]:
+        require_current_schema(app.extensions["db_engine"], app.config["MIGRATIONS_DIR"])
+
+
+def _instance_secret(instance: Path) -> str:
+    # Without SECRET_KEY in the environment, a random key is kept under instance/ so that
+    # sessions survive a restart of the demo; production sets SECRET_KEY.
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

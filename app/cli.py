@@ -1,0 +1,347 @@
+"""`flask --app app ...` commands: thin wrappers over the services.
+
+Every error is one line on stderr and a non-zero exit; the services' transactions make sure the
+database is unchanged when a command fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import check_schema, tracker_of
+from app.cli_text import print_case, print_pending
+from app.domain.clock import parse_date
+from app.domain.errors import DomainError, InvalidInput
+from app.domain.loader import load_registry
+from app.persistence import migrate
+from app.persistence.models import SYSTEM_ACTOR
+from app.services import audit, cases, demo, queries, users
+from app.services.views import workflow_json
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def command(needs_schema: bool = True) -> Callable[[F], F]:
+    """Turn domain errors into one line on stderr; check the schema before touching data."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                if needs_schema:
+                    check_schema(current_app)
+                return fn(*args, **kwargs)
+            except (DomainError, migrate.SchemaNotCurrent) as exc:
+                _fail(str(exc))
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _day(value: str | None, field: str) -> date | None:
+    return parse_date(value, field) if value else None
+
+
+def _evidence(pairs: tuple[str, ...]) -> dict[str, str]:
+    evidence = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"evidence: {pair!r} is not KEY=VALUE", field="evidence")
+        evidence[key.strip()] = value
+    return evidence
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+db_group = AppGroup("db", help="Database schema (Alembic).")
+users_group = AppGroup("users", help="Staff accounts.")
+cases_group = AppGroup("cases", help="Withdrawal cases.")
+audit_group = AppGroup("audit", help="The event log and its hash chains.")
+workflows_group = AppGroup("workflows", help="Workflow definitions under workflows/.")
+
+
+@db_group.command("upgrade")
+@command(needs_schema=False)
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    migrate.upgrade(current_app.config["MIGRATIONS_DIR"], current_app.config["DATABASE_URL"])
+    click.echo("database is at the newest schema")
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["viewer", "clerk", "admin"]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@command()
+def users_create(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user; prints a generated password unless one is given on stdin."""
+    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    password = users.create_user(tracker_of(), name, role, given)
+    click.echo(f"created {role} {name}" + ("" if given else f" with password {password}"))
+
+
+@cases_group.command("open")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. LV")
+@click.option("--treaty", required=True, help="Treaty code, e.g. apmbc")
+@click.option("--by", "actor", default=SYSTEM_ACTOR, help="The user opening the case")
+@click.option("--workflow", help="A workflow name; default: the country's own or generic")
+@click.option("--on", "opened_on", help="The real-world start (YYYY-MM-DD); default today")
+@click.option("--note", default="", help="What opened the case, with its source")
+@json_option
+@command()
+def cases_open(
+    country: str,
+    treaty: str,
+    actor: str,
+    workflow: str | None,
+    opened_on: str | None,
+    note: str,
+    as_json: bool,
+) -> None:
+    """Open a case at its workflow's first stage."""
+    view = cases.open_case(
+        tracker_of(), country, treaty, actor, workflow, _day(opened_on, "opened_on"), note
+    )
+    _emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
+
+
+@cases_group.command("list")
+@click.option("--state", help="Only cases in this stage")
+@click.option("--treaty", help="Only cases under this treaty")
+@click.option("--country", help="Only cases of this country")
+@json_option
+@command()
+def cases_list(state: str | None, treaty: str | None, country: str | None, as_json: bool) -> None:
+    """List cases."""
+    rows = queries.list_cases(tracker_of(), state, treaty, country and country.upper())
+    if as_json:
+        return _emit(rows)
+    for r in rows:
+        click.echo(f"{r['reference']:<34} {r['state']:<26} effective {r['effective'] or '-'}")
+
+
+@cases_group.command("show")
+@click.argument("reference")
+@click.option("--as-of", help="Show the case as it stood on this date (YYYY-MM-DD)")
+@json_option
+@command()
+def cases_show(reference: str, as_of: str | None, as_json: bool) -> None:
+    """Show a case: stage, dates and how they were computed, next steps, history."""
+    view = queries.get_case(tracker_of(), reference, _day(as_of, "as_of"))
+    _emit(view.to_json()) if as_json else print_case(view.to_json(), click.echo)
+
+
+@cases_group.command("advance")
+@click.argument("reference")
+@click.argument("trigger")
+@click.option("--on", "occurred_on", required=True, help="YYYY-MM-DD, or EARLIEST..LATEST")
+@click.option("--by", "actor", required=True, help="The user recording the step")
+@click.option("--comment", default="")
+@click.option("--evidence", multiple=True, metavar="KEY=VALUE")
+@click.option("--expected-version", type=int, help="Fail if the case moved past this version")
+@json_option
+@command()
+def cases_advance(
+    reference: str,
+    trigger: str,
+    occurred_on: str,
+    actor: str,
+    comment: str,
+    evidence: tuple[str, ...],
+    expected_version: int | None,
+    as_json: bool,
+) -> None:
+    """Record a step of a case."""
+    view = cases.advance(
+        tracker_of(),
+        reference,
+        trigger,
+        occurred_on,
+        actor,
+        comment,
+        _evidence(evidence),
+        expected_version,
+    )
+    _emit(view.to_json()) if as_json else click.echo(
+        f"{view.reference}: {trigger} -> {view.state.state} (version {view.version})"
+    )
+
+
+@cases_group.command("correct")
+@click.argument("reference")
+@click.argument("seq", type=int)
+@click.option("--by", "actor", required=True)
+@click.option("--reason", required=True)
+@click.option("--on", "occurred_on", help="The corrected date (or EARLIEST..LATEST)")
+@click.option("--evidence", multiple=True, metavar="KEY=VALUE", help="KEY= removes a key")
+@click.option("--comment", help="The corrected comment")
+@json_option
+@command()
+def cases_correct(
+    reference: str,
+    seq: int,
+    actor: str,
+    reason: str,
+    occurred_on: str | None,
+    evidence: tuple[str, ...],
+    comment: str | None,
+    as_json: bool,
+) -> None:
+    """Admin: correct event SEQ's date, evidence or comment by a new event."""
+    amended = {k: (v if v != "" else None) for k, v in _evidence(evidence).items()}
+    view = cases.correct(tracker_of(), reference, seq, actor, reason, occurred_on, amended, comment)
+    _emit(view.to_json()) if as_json else click.echo(f"{view.reference}: event {seq} corrected")
+
+
+@cases_group.command("undo")
+@click.argument("reference")
+@click.option("--by", "actor", required=True)
+@click.option("--reason", required=True)
+@json_option
+@command()
+def cases_undo(reference: str, actor: str, reason: str, as_json: bool) -> None:
+    """Admin: return the case to its previous stage by a new event."""
+    view = cases.undo_last(tracker_of(), reference, actor, reason)
+    _emit(view.to_json()) if as_json else click.echo(
+        f"{view.reference}: back to {view.state.state}"
+    )
+
+
+@click.command("sweep")
+@click.option("--today", help="Sweep as of this (past) date; default today")
+@json_option
+@command()
+def sweep(today: str | None, as_json: bool) -> None:
+    """Fire take_effect / suspend_for_armed_conflict on every case whose date has come."""
+    results = cases.sweep(tracker_of(), _day(today, "today"))
+    if as_json:
+        return _emit(results)
+    for r in results:
+        click.echo(
+            f"{r['case']}: "
+            + (f"{r['trigger']} on {r['on']}" if "trigger" in r else f"skipped: {r['skipped']}")
+        )
+    click.echo(f"{sum('trigger' in r for r in results)} case(s) advanced")
+
+
+@click.command("pending")
+@click.option("--as-of", help="The situation on this past date (YYYY-MM-DD)")
+@json_option
+@command()
+def pending(as_of: str | None, as_json: bool) -> None:
+    """Every open case with its next steps and next date."""
+    day = _day(as_of, "as_of") or tracker_of().today()
+    items = [p.to_json(day) for p in queries.pending(tracker_of(), _day(as_of, "as_of"))]
+    _emit(items) if as_json else print_pending(items, click.echo)
+
+
+@click.command("seed-demo")
+@command()
+def seed_demo() -> None:
+    """Add the real 2016-2025 cases and one practice case per workflow (idempotent)."""
+    added = demo.seed_demo(tracker_of())
+    click.echo(f"{len(added)} case(s) added" + (": " + ", ".join(added) if added else ""))
+
+
+@audit_group.command("verify")
+@command()
+def audit_verify() -> None:
+    """Check every case's hash chain; exit 1 naming the first broken event."""
+    result = audit.verify_audit(tracker_of())
+    if result.first_break is not None:
+        _fail(f"audit chain broken at {result.first_break}")
+    click.echo(f"intact: {result.events} events in {result.cases} cases")
+
+
+@audit_group.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(audit.EXPORT_FORMATS))
+@command()
+def audit_export(fmt: str) -> None:
+    """Stream the whole event log to stdout."""
+    for chunk in audit.export_events(tracker_of(), fmt):
+        sys.stdout.write(chunk)
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Prepare the demo database and stop.")
+@command(needs_schema=False)
+def demo_command(port: int, no_serve: bool) -> None:
+    """Migrate, seed the demo data, create one user per role (printing the passwords), serve."""
+    config = current_app.config
+    migrate.upgrade(config["MIGRATIONS_DIR"], config["DATABASE_URL"])
+    demo.seed_demo(tracker_of())
+    click.echo(f"database: {config['DATABASE_URL']}")
+    click.echo("demo users (passwords are new each time `demo` runs):")
+    for name, role, password in demo.demo_users(tracker_of()):
+        click.echo(f"  {role:<7} user {name!r:<9} password {password}")
+    if not no_serve:
+        click.echo(f"serving on http://127.0.0.1:{port}/  (Ctrl+C stops)")
+        current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+
+
+def _registry() -> Any:
+    return load_registry(current_app.config["WORKFLOWS_DIR"])
+
+
+@workflows_group.command("check")
+@command(needs_schema=False)
+def workflows_check() -> None:
+    """Load and validate every file under workflows/."""
+    registry = _registry()
+    click.echo(f"ok: {len(registry.treaties)} treaties, {len(registry.workflows)} workflows")
+
+
+@workflows_group.command("list")
+@json_option
+@command(needs_schema=False)
+def workflows_list(as_json: bool) -> None:
+    """List the composed workflows."""
+    rows = [
+        {"name": w.name, "version": w.version, "label": w.label}
+        for w in _registry().workflows.values()
+    ]
+    if as_json:
+        return _emit(rows)
+    for r in rows:
+        click.echo(f"{r['name']:<34} v{r['version']:<6} {r['label']}")
+
+
+@workflows_group.command("show")
+@click.argument("name")
+@json_option
+@command(needs_schema=False)
+def workflows_show(name: str, as_json: bool) -> None:
+    """Show a workflow's stages and steps."""
+    data = workflow_json(_registry().workflow(name))
+    if as_json:
+        return _emit(data)
+    click.echo(f"{data['name']} v{data['version']}: {data['label']}")
+    for t in data["transitions"]:
+        click.echo(f"  {t['trigger']:<28} {', '.join(t['sources'])} -> {t['dest']}")
+
+
+def register(app: Flask) -> None:
+    for group in (db_group, users_group, cases_group, audit_group, workflows_group):
+        app.cli.add_command(group)
+    for cmd in (sweep, pending, seed_demo, demo_command):
+        app.cli.add_command(cmd)

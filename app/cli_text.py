@@ -1,0 +1,50 @@
+"""Plain-text rendering of the case and pending JSON for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Echo = Callable[[str], Any]
+
+
+def _when(event: dict[str, Any]) -> str:
+    if event["occurred_until"]:
+        return f"{event['occurred_on']}..{event['occurred_until']}"
+    return str(event["occurred_on"])
+
+
+def print_case(case: dict[str, Any], echo: Echo) -> None:
+    """A case as a few readable lines: who, where it stands, its dates, next steps, history."""
+    title = f"{case['reference']}  {case['country_name']} / {case['treaty_name']}"
+    echo(title + (f"  (as of {case['as_of']})" if case["as_of"] else ""))
+    echo(f"  workflow   {case['workflow']} v{case['workflow_version']}")
+    echo(f"  stage      {case['state']}: {case['stage']['label']}")
+    dates = case["dates"]
+    echo(f"  deposited  {dates['deposited'] or '-'}")
+    effective = dates["effective"] or "-"
+    if dates["effective_basis"]:
+        effective += f"  ({dates['effective_basis']})"
+    echo(f"  effective  {effective}")
+    if case["note"]:
+        echo(f"  opened     {case['opened_on']}: {case['note']}")
+    steps = case["available_triggers"]
+    echo("  next steps " + (", ".join(s["trigger"] for s in steps) or "none"))
+    echo("  history")
+    for e in case["history"]:
+        echo(
+            f"    {e['seq']:>3} {_when(e):<22} {e['trigger']:<26} {e['to_state']:<24} {e['actor']}"
+        )
+        if e["comment"]:
+            echo(f"        {e['comment']}")
+
+
+def print_pending(items: list[dict[str, Any]], echo: Echo) -> None:
+    """One line per open case: reference, stage, next date and the steps it may take."""
+    if not items:
+        echo("nothing pending")
+    for p in items:
+        nxt = p["next_date"]
+        when = f"{nxt['what']} {nxt['on']} (in {nxt['days_from_today']} days)" if nxt else ""
+        steps = ", ".join(s["trigger"] for s in p["steps"])
+        echo(f"{p['reference']:<34} {p['state']:<24} {when:<36} {steps}")

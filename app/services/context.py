@@ -1,0 +1,68 @@
+"""What every use case needs: the session factory, the workflow registry, engines and today."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.domain.definitions import Workflow
+from app.domain.engine import Engine, Engines
+from app.domain.errors import Conflict
+from app.domain.loader import Registry
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class Tracker:
+    """The service layer's dependencies; `today` is injected so tests and sweeps can set it.
+
+    The workflow registry is read on first use, so that a broken file under workflows/ is
+    reported by the command that needs it (or `workflows check`) instead of at import time.
+    """
+
+    sessions: sessionmaker[Session]
+    load_registry: Callable[[], Registry]
+    today: Callable[[], date] = utc_today
+    engines: Engines = field(default_factory=Engines)
+
+    @cached_property
+    def registry(self) -> Registry:
+        return self.load_registry()
+
+    def engine(self, workflow: Workflow) -> Engine:
+        return self.engines.for_workflow(workflow)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error.
+
+        A lost race on a case (its version moved, or its next event number was taken) becomes
+        Conflict, so the caller can reload and try again.
+        """
+        with self.sessions() as session:
+            try:
+                with session.begin():
+                    yield session
+            except StaleDataError:
+                raise Conflict(
+                    "case: someone else changed this case meanwhile; reload it and try again",
+                    field="expected_version",
+                ) from None
+            except IntegrityError as exc:
+                if "seq" in str(exc.orig) or "hash" in str(exc.orig):
+                    raise Conflict(
+                        "case: someone else recorded a step on this case meanwhile; reload it "
+                        "and try again",
+                        field="expected_version",
+                    ) from None
+                raise

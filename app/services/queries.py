@@ -1,0 +1,116 @@
+"""Read-only use cases: one case (now or on a past date), lists, and the pending steps."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import EventRecord
+from app.domain.countries import country_name
+from app.persistence.models import Case, Event
+from app.services.context import Tracker
+from app.services.views import CaseView, build_view, event_records, load_case, to_record
+
+
+def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> CaseView:
+    """The case rebuilt from its events, as it stands or as it stood on `as_of`."""
+    with tracker.transaction() as session:
+        row = load_case(session, reference)
+        return build_view(tracker, row, event_records(session, row), as_of)
+
+
+def list_cases(
+    tracker: Tracker,
+    state: str | None = None,
+    treaty: str | None = None,
+    country: str | None = None,
+) -> list[dict[str, Any]]:
+    """Case summaries from the case rows' projection, by reference."""
+    query = select(Case).order_by(Case.practice, Case.reference)
+    for column, value in ((Case.state, state), (Case.treaty, treaty), (Case.country, country)):
+        if value:
+            query = query.where(column == value)
+    with tracker.transaction() as session:
+        return [_summary(row) for row in session.scalars(query)]
+
+
+def _summary(row: Case) -> dict[str, Any]:
+    return {
+        "reference": row.reference,
+        "country": row.country,
+        "country_name": country_name(row.country),
+        "treaty": row.treaty,
+        "workflow": row.workflow,
+        "state": row.state,
+        "practice": row.practice,
+        "deposited": row.deposited_on.isoformat() if row.deposited_on else None,
+        "effective": row.effective_on.isoformat() if row.effective_on else None,
+        "version": row.version,
+    }
+
+
+@dataclass(frozen=True)
+class PendingCase:
+    """An open case with its next steps and the next date its treaty clock sets."""
+
+    view: CaseView
+    next_on: date | None
+    next_what: str
+    next_basis: str
+
+    def to_json(self, today: date) -> dict[str, Any]:
+        stage = self.view.workflow.stages[self.view.state.state]
+        return {
+            **_summary(self.view.row),
+            "state": stage.id,
+            "stage": {"label": stage.label, "responsible": stage.responsible},
+            "next_date": None
+            if self.next_on is None
+            else {
+                "on": self.next_on.isoformat(),
+                "what": self.next_what,
+                "basis": self.next_basis,
+                "days_from_today": (self.next_on - today).days,
+            },
+            "steps": [
+                {k: v for k, v in a.to_json().items() if k != "evidence"}
+                for a in self.view.available
+            ],
+        }
+
+
+def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
+    """Every open case with the steps it may take next, soonest date first; `as_of` rebuilds
+    the situation on a past date from the events."""
+    with tracker.transaction() as session:
+        rows = list(session.scalars(select(Case).order_by(Case.reference)))
+        records = _records_by_case(session, rows)
+        items = []
+        for row in rows:
+            if as_of is not None and row.opened_on > as_of:
+                continue
+            view = build_view(tracker, row, records[row.id], as_of)
+            if view.workflow.is_final(view.state.state):
+                continue
+            items.append(_pending(view))
+    return sorted(items, key=lambda p: (p.next_on or date.max, p.view.reference))
+
+
+def _pending(view: CaseView) -> PendingCase:
+    due = next((a for a in view.available if a.due_on), None)
+    if due is not None and view.effective is not None:
+        return PendingCase(view, due.due_on, "takes effect", view.effective.basis)
+    return PendingCase(view, None, "", "")
+
+
+def _records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:
+    references = {row.id: row.reference for row in rows}
+    grouped: dict[int, list[EventRecord]] = defaultdict(list)
+    for event in session.scalars(select(Event).order_by(Event.case_id, Event.seq)):
+        grouped[event.case_id].append(to_record(references[event.case_id], event))
+    return grouped

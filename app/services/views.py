@@ -1,0 +1,202 @@
+"""Read models the web, the API and the CLI render: a case with its dates, steps and history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.audit import EventRecord
+from app.domain.case import CaseState
+from app.domain.clock import EffectiveDate
+from app.domain.countries import country_name
+from app.domain.definitions import Transition, Workflow
+from app.domain.errors import NotFound
+from app.domain.history import due_transitions, fold, steps_from_events
+from app.persistence.models import Case, Event
+from app.services.context import Tracker
+
+
+@dataclass(frozen=True)
+class AvailableStep:
+    """A step the case may take next, who may take it and, for the clock's steps, when."""
+
+    transition: Transition
+    due_on: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        t = self.transition
+        return {
+            "trigger": t.trigger,
+            "label": t.label,
+            "roles": list(t.roles),
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "date_note": t.date_note,
+            "evidence": [
+                {
+                    "key": f.key,
+                    "type": f.type,
+                    "required": f.required,
+                    "label": f.label,
+                    "allowed": f.describe(),
+                }
+                for f in t.evidence
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as it stands (or stood on `as_of`), rebuilt from its events."""
+
+    row: Case
+    workflow: Workflow
+    state: CaseState
+    effective: EffectiveDate | None
+    available: tuple[AvailableStep, ...]
+    history: tuple[EventRecord, ...]
+    as_of: date | None = None
+
+    @property
+    def reference(self) -> str:
+        return self.row.reference
+
+    @property
+    def version(self) -> int:
+        return self.row.version
+
+    def to_json(self) -> dict[str, Any]:
+        row, stage = self.row, self.workflow.stages[self.state.state]
+        period_end = self.state.period_end(self.workflow.clock)
+        return {
+            "reference": row.reference,
+            "country": row.country,
+            "country_name": country_name(row.country),
+            "treaty": row.treaty,
+            "treaty_name": self.workflow.treaty.short_name,
+            "workflow": row.workflow,
+            "workflow_version": row.workflow_version,
+            "practice": row.practice,
+            "opened_on": row.opened_on.isoformat(),
+            "opened_by": row.opened_by.name,
+            "note": row.note,
+            "state": stage.id,
+            "stage": {"label": stage.label, "responsible": stage.responsible, "final": stage.final},
+            "version": row.version,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "dates": {
+                "deposited": _iso(self.state.deposited_on),
+                "effective": _iso(self.effective.on if self.effective else None),
+                "effective_basis": self.effective.basis if self.effective else None,
+                "notice_period_ends": _iso(period_end.on if period_end else None),
+                "armed_conflict_since": _iso(self.state.armed_conflict_since),
+            },
+            "available_triggers": [a.to_json() for a in self.available],
+            "history": [h.to_json() for h in self.history],
+        }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def event_records(session: Session, case: Case) -> list[EventRecord]:
+    """The case's events in sequence order, as the domain's records."""
+    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    return [to_record(case.reference, e) for e in rows]
+
+
+def to_record(reference: str, e: Event) -> EventRecord:
+    return EventRecord(
+        case_reference=reference,
+        seq=e.seq,
+        trigger=e.trigger,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        occurred_on=e.occurred_on,
+        occurred_until=e.occurred_until,
+        recorded_at=e.recorded_at,
+        actor=e.actor.name,
+        comment=e.comment,
+        evidence=e.evidence,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
+
+
+def build_view(
+    tracker: Tracker, row: Case, records: list[EventRecord], as_of: date | None = None
+) -> CaseView:
+    """Fold the (corrected) steps up to `as_of` into the case's state, dates and next steps."""
+    workflow = tracker.registry.workflow(row.workflow, row.workflow_version)
+    steps = steps_from_events(records)
+    if as_of is not None:
+        steps = [s for s in steps if s.span.earliest <= as_of]
+        records = [r for r in records if r.occurred_on <= as_of]
+    state = fold(workflow, steps)
+    due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
+    return CaseView(
+        row=row,
+        workflow=workflow,
+        state=state,
+        effective=state.effective(workflow.clock),
+        available=tuple(
+            AvailableStep(t, due.get(t.trigger)) for t in workflow.available(state.state)
+        ),
+        history=tuple(records),
+        as_of=as_of,
+    )
+
+
+def load_case(session: Session, reference: str) -> Case:
+    """The case with this reference, or NotFound saying how to list the references."""
+    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    if case is None:
+        raise NotFound(
+            f"case: no case {reference!r}; `flask --app app cases list` shows the references",
+            field="case",
+        )
+    return case
+
+
+def workflow_json(workflow: Workflow) -> dict[str, Any]:
+    """A workflow definition as data: stages, transitions with their evidence, the clock."""
+    clock = workflow.clock
+    return {
+        "name": workflow.name,
+        "version": workflow.version,
+        "label": workflow.label,
+        "treaty": workflow.treaty.code,
+        "initial": workflow.initial,
+        "clock": None
+        if clock is None
+        else {
+            "article": clock.article,
+            "notice_period": str(clock.notice_period),
+            "later_date_allowed": clock.later_date_allowed,
+            "armed_conflict_deferral": clock.armed_conflict_deferral,
+        },
+        "stages": [
+            {
+                "id": s.id,
+                "label": s.label,
+                "responsible": s.responsible,
+                "final": s.final,
+                "description": s.description,
+            }
+            for s in workflow.stages.values()
+        ],
+        "transitions": [
+            {
+                **AvailableStep(t).to_json(),
+                "sources": list(t.sources),
+                "dest": t.dest,
+                "guards": list(t.guards),
+                "effects": list(t.effects),
+            }
+            for t in workflow.transitions
+        ],
+    }

@@ -1,0 +1,122 @@
+"""Shared fixtures: the shipped workflows, a migrated database per test (SQLite, and PostgreSQL
+when TEST_DATABASE_URL is set), a Tracker with an injected "today", staff users, the Flask app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.domain.loader import Registry, load_registry
+from app.persistence.database import make_engine, make_session_factory
+from app.persistence.migrate import upgrade
+from app.services.context import Tracker
+from app.services.users import create_user
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOWS = REPO / "workflows"
+MIGRATIONS = REPO / "migrations"
+TODAY = date(2026, 11, 27)
+PASSWORD = "correct horse battery"
+BACKENDS = ("sqlite", "postgresql")
+
+
+def postgres_url() -> str | None:
+    """TEST_DATABASE_URL, or a skip (a failure in CI, where PostgreSQL tests must run)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail("CI must set TEST_DATABASE_URL so that the PostgreSQL tests run")
+    pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+psycopg:///test)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry(WORKFLOWS)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    base = postgres_url()
+    assert base is not None
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def migrated_url(db_url: str) -> str:
+    upgrade(MIGRATIONS, db_url)
+    return db_url
+
+
+@pytest.fixture
+def db_engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+class Today:
+    """A settable "today" for the services: tests move it to see the clock act."""
+
+    def __init__(self, day: date = TODAY) -> None:
+        self.day = day
+
+    def __call__(self) -> date:
+        return self.day
+
+
+@pytest.fixture
+def today() -> Today:
+    return Today()
+
+
+@pytest.fixture
+def tracker(db_engine: Engine, registry: Registry, today: Today) -> Tracker:
+    """Services on the migrated database, with users viewer, clerk and admin."""
+    t = Tracker(make_session_factory(db_engine), lambda: registry, today=today)
+    for role in ("viewer", "clerk", "admin"):
+        create_user(t, role, role, PASSWORD)
+    return t
+
+
+@pytest.fixture
+def app(migrated_url: str, tracker: Tracker):  # type: ignore[no-untyped-def]
+    """The Flask app on the same database as `tracker` (whose users it sees)."""
+    flask_app = create_app({"DATABASE_URL": migrated_url, "TESTING": True})
+    flask_app.extensions["tracker"].today = tracker.today
+    yield flask_app
+    flask_app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def cli(app):  # type: ignore[no-untyped-def]
+    """Click's runner; `result.stderr` holds what a command wrote to stderr."""
+    return app.test_cli_runner()
