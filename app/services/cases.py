@@ -45,7 +45,7 @@ def open_case(
     """Open a case for `country` leaving `treaty`, at its workflow's first stage."""
     today = tracker.today()
     country = PRACTICE_COUNTRY if practice else check_country(country)
-    flow = _workflow_for(tracker, country, treaty, workflow, practice)
+    flow = _workflow_for(tracker, country, treaty.strip().lower(), workflow, practice)
     opened_on = opened_on or today
     if opened_on > today:
         raise InvalidInput(

@@ -55,14 +55,24 @@ class Tracker:
                     yield session
             except StaleDataError:
                 raise Conflict(
-                    "case: someone else changed this case meanwhile; reload it and try again",
+                    "case: someone else changed this case meanwhile; reload and try again",
                     field="expected_version",
                 ) from None
             except IntegrityError as exc:
-                if "seq" in str(exc.orig) or "hash" in str(exc.orig):
-                    raise Conflict(
-                        "case: someone else recorded a step on this case meanwhile; reload it "
-                        "and try again",
-                        field="expected_version",
-                    ) from None
-                raise
+                lost = _lost_race(str(exc.orig))
+                if lost is None:
+                    raise
+                raise Conflict(f"{lost}; reload and try again", field="expected_version") from None
+
+
+# A unique constraint that a concurrent writer can win, by a word of its name in the error
+# (PostgreSQL names the constraint, SQLite the columns), and what the loser is told.
+_RACES = (
+    ("seq", "case: someone else recorded a step on this case meanwhile"),
+    ("reference", "case: another case took this reference meanwhile"),
+    ("name", "name: a user with this name was created meanwhile"),
+)
+
+
+def _lost_race(error: str) -> str | None:
+    return next((message for word, message in _RACES if word in error), None)

@@ -58,12 +58,11 @@ def seed_demo(tracker: Tracker) -> list[str]:
             )
         added.append(view.reference)
     for name, flow in sorted(tracker.registry.workflows.items()):
-        country = flow.countries[0] if flow.countries else PRACTICE_COUNTRY
         if practice_reference(flow) in existing:
             continue
         open_case(
             tracker,
-            country,
+            PRACTICE_COUNTRY,
             flow.treaty.code,
             SYSTEM_ACTOR,
             workflow=name,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
 from app.domain.countries import country_name
+from app.domain.errors import InvalidInput
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
 from app.services.views import CaseView, build_view, event_records, load_case, to_record
@@ -31,12 +32,23 @@ def list_cases(
     country: str | None = None,
 ) -> list[dict[str, Any]]:
     """Case summaries from the case rows' projection, by reference."""
+    if state:
+        _check_stage(tracker, state)
     query = select(Case).order_by(Case.practice, Case.reference)
     for column, value in ((Case.state, state), (Case.treaty, treaty), (Case.country, country)):
         if value:
             query = query.where(column == value)
     with tracker.transaction() as session:
         return [_summary(row) for row in session.scalars(query)]
+
+
+def _check_stage(tracker: Tracker, state: str) -> None:
+    stages = {s for w in tracker.registry.workflows.values() for s in w.stages}
+    if state not in stages:
+        raise InvalidInput(
+            f"state: {state!r} is not a stage of any workflow; stages: {', '.join(sorted(stages))}",
+            field="state",
+        )
 
 
 def _summary(row: Case) -> dict[str, Any]:
