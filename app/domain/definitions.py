@@ -5,6 +5,8 @@ The files under workflows/ are read by app.domain.loader, which builds these obj
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,6 +182,8 @@ class Workflow:
     stages: Mapping[str, Stage]
     transitions: tuple[Transition, ...]
     clock: ClockRule | None
+    # The files' contents it was composed from: a case keeps this copy (see loader).
+    definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _by_source: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -206,3 +210,8 @@ class Workflow:
 
     def is_final(self, state: str) -> bool:
         return self.stages[state].final
+
+    def digest(self) -> str:
+        """SHA-256 of the definition: equal digests, equal workflows."""
+        canonical = json.dumps(self.definition, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

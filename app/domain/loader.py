@@ -8,8 +8,9 @@ part: `apmbc/generic`, `apmbc/pl`, and for a claim `apmbc/ua/suspension`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,22 @@ def _read_dir(root: Path, sub: str) -> Iterator[_Reader]:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise DefinitionError(f"{name}: not valid YAML: {exc}") from None
-        yield _Reader(name, data)
+        # Cases keep this content as JSON: make YAML-only types (dates) plain text now.
+        yield _Reader(name, json.loads(json.dumps(data, default=str)))
+
+
+def workflow_from_definition(definition: Mapping[str, Any]) -> Workflow:
+    """Compose a workflow from its files' contents: {"treaty": {"file", "data"}, "procedure":
+    ..., "claim": ... or None}. Used for the shipped files and for the copy a case keeps."""
+
+    def reader(part: str) -> _Reader:
+        return _Reader(definition[part]["file"], definition[part]["data"])
+
+    treaty, withdrawal = _treaty(reader("treaty"))
+    procedure = _procedure(reader("procedure"))
+    claim = _claim(reader("claim")) if definition.get("claim") else None
+    workflow = compose(treaty, claim.part if claim else withdrawal, procedure, claim)
+    return replace(workflow, definition=definition)
 
 
 def compose(
@@ -329,18 +345,12 @@ class Registry:
             )
         return self.treaties[code]
 
-    def workflow(self, name: str, version: str | None = None) -> Workflow:
-        """The workflow by name (and, for an existing case, the version it started with)."""
+    def workflow(self, name: str) -> Workflow:
+        """The shipped workflow by name (an existing case uses its own copy instead)."""
         if name not in self.workflows:
             known = ", ".join(sorted(self.workflows))
             raise NotFound(f"workflow: unknown workflow {name!r}; known: {known}", field="workflow")
-        workflow = self.workflows[name]
-        if version is not None and workflow.version != version:
-            raise NotFound(
-                f"workflow: {name} version {version} is no longer shipped (now {workflow.version})",
-                field="workflow",
-            )
-        return workflow
+        return self.workflows[name]
 
     def default_workflow(self, country: str, treaty: str) -> Workflow:
         """The country's own procedure for the treaty where one exists, else the generic one."""
@@ -353,25 +363,36 @@ class Registry:
 
 def load_registry(root: Path) -> Registry:
     """Read and validate every file under `root`; the first invalid one raises DefinitionError."""
-    treaties: dict[str, tuple[Treaty, Part]] = {}
-    for r in _read_dir(root, "treaties"):
-        treaty, part = _treaty(r)
-        treaties[treaty.code] = (treaty, part)
-    procedures = [_procedure(r) for r in _read_dir(root, "procedures")]
-    claims = [_claim(r) for r in _read_dir(root, "claims")]
-    workflows: dict[str, Workflow] = {}
-    for treaty, part in treaties.values():
-        for proc in procedures:
-            if not proc.treaties or treaty.code in proc.treaties:
-                w = compose(treaty, part, proc)
-                workflows[w.name] = w
-        for claim in claims:
-            if claim.treaties and treaty.code not in claim.treaties:
-                continue
-            for proc in procedures:
-                if proc.name in claim.procedures:
-                    w = compose(treaty, claim.part, proc, claim)
-                    workflows[w.name] = w
-    if not treaties:
+    files = {sub: list(_read_dir(root, sub)) for sub in ("treaties", "procedures", "claims")}
+    if not files["treaties"]:
         raise DefinitionError(f"{root}: no treaties/*.yaml found")
-    return Registry({c: t for c, (t, _) in treaties.items()}, workflows)
+    treaties = {_treaty(r)[0].code: r for r in files["treaties"]}
+    procedures = {}
+    for reader in files["procedures"]:
+        procedure = _procedure(reader)
+        procedures[procedure.name] = (procedure, reader)
+    workflows: dict[str, Workflow] = {}
+
+    def add(treaty: _Reader, procedure: _Reader, claim: _Reader | None = None) -> None:
+        w = workflow_from_definition(
+            {"treaty": _raw(treaty), "procedure": _raw(procedure), "claim": _raw(claim)}
+        )
+        workflows[w.name] = w
+
+    for code, treaty in treaties.items():
+        for procedure, reader in procedures.values():
+            if not procedure.treaties or code in procedure.treaties:
+                add(treaty, reader)
+        for claim_reader in files["claims"]:
+            claim = _claim(claim_reader)
+            if claim.treaties and code not in claim.treaties:
+                continue
+            for name in claim.procedures:
+                if name not in procedures:
+                    raise claim_reader.error("procedures", f"unknown procedure {name!r}")
+                add(treaty, procedures[name][1], claim_reader)
+    return Registry({code: _treaty(r)[0] for code, r in treaties.items()}, workflows)
+
+
+def _raw(reader: _Reader | None) -> dict[str, Any] | None:
+    return None if reader is None else {"file": reader.file, "data": reader.data}

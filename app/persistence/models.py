@@ -132,3 +132,19 @@ class Event(Base):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User] = relationship(lazy="joined")
+
+
+class WorkflowDefinition(Base):
+    """The definition a case started with, kept as the files said then; never changed."""
+
+    __tablename__ = "workflow_definitions"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_workflow_definitions_name_version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(20))
+    digest: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

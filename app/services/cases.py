@@ -70,9 +70,10 @@ def open_case(
             opened_by=user,
             state=flow.initial,
         )
+        tracker.keep_definition(session, flow)
         session.add(row)
         session.flush()
-        return build_view(tracker, row, [])
+        return build_view(tracker, session, row, [])
 
 
 def _workflow_for(
@@ -126,7 +127,7 @@ def advance(
         row = load_case(session, reference)
         _check_version(row, expected_version)
         user = active_user(session, actor)
-        flow = _workflow(tracker, row)
+        flow = _workflow(tracker, session, row)
         transition = flow.transition(trigger)
         require_role(user, transition.roles, f"'{trigger}'")
         records = event_records(session, row)
@@ -146,7 +147,7 @@ def advance(
         moved = apply_step(tracker.engine(flow), current, step, today)
         _append(session, row, records, step, moved.state, user)
         _project(row, flow, moved)
-        return build_view(tracker, row, event_records(session, row))
+        return build_view(tracker, session, row, event_records(session, row))
 
 
 def correct(
@@ -221,7 +222,7 @@ def _admin_context(
     row = load_case(session, reference)
     user = active_user(session, actor)
     require_role(user, ADMINS, f"{action} an event")
-    return row, user, _workflow(tracker, row), event_records(session, row)
+    return row, user, _workflow(tracker, session, row), event_records(session, row)
 
 
 def _record_admin_event(
@@ -263,7 +264,7 @@ def _record_admin_event(
     after = replay(tracker.engine(flow), steps_from_events([*records, probe]), today)
     _append(session, row, records, admin_event, after.state, user)
     _project(row, flow, after)
-    return build_view(tracker, row, event_records(session, row))
+    return build_view(tracker, session, row, event_records(session, row))
 
 
 def _live_step(records: list[EventRecord], seq: int) -> Step:
@@ -310,7 +311,7 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
 def _sweep_case(
     tracker: Tracker, session: Session, row: Case, actor: User, today: date
 ) -> dict[str, str] | None:
-    flow = _workflow(tracker, row)
+    flow = _workflow(tracker, session, row)
     records = event_records(session, row)
     current = replay(tracker.engine(flow), steps_from_events(records), today)
     refusals: list[str] = []
@@ -340,8 +341,8 @@ def _sweep_case(
     return None
 
 
-def _workflow(tracker: Tracker, row: Case) -> Workflow:
-    return tracker.registry.workflow(row.workflow, row.workflow_version)
+def _workflow(tracker: Tracker, session: Session, row: Case) -> Workflow:
+    return tracker.case_workflow(session, row.workflow, row.workflow_version)
 
 
 def _check_version(row: Case, expected: int | None) -> None:

@@ -8,14 +8,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.definitions import Workflow
 from app.domain.engine import Engine, Engines
-from app.domain.errors import Conflict
-from app.domain.loader import Registry
+from app.domain.errors import Conflict, DefinitionError, NotFound
+from app.domain.loader import Registry, workflow_from_definition
+from app.persistence.models import WorkflowDefinition
+
+
+def _stored_definition(session: Session, name: str, version: str) -> WorkflowDefinition | None:
+    return session.scalar(
+        select(WorkflowDefinition).where(
+            WorkflowDefinition.name == name, WorkflowDefinition.version == version
+        )
+    )
 
 
 def utc_today() -> date:
@@ -35,9 +45,45 @@ class Tracker:
     today: Callable[[], date] = utc_today
     engines: Engines = field(default_factory=Engines)
 
+    _case_workflows: dict[tuple[str, str], Workflow] = field(default_factory=dict, repr=False)
+
     @cached_property
     def registry(self) -> Registry:
         return self.load_registry()
+
+    def case_workflow(self, session: Session, name: str, version: str) -> Workflow:
+        """The workflow a case started with, from the copy kept in the database."""
+        key = (name, version)
+        if key not in self._case_workflows:
+            row = _stored_definition(session, name, version)
+            if row is None:
+                raise NotFound(f"workflow: no stored definition of {name} version {version}")
+            self._case_workflows[key] = workflow_from_definition(row.definition)
+        return self._case_workflows[key]
+
+    def keep_definition(self, session: Session, workflow: Workflow) -> None:
+        """Store the definition a new case starts with; refuse files changed under the same
+        version, which would otherwise change what existing cases mean."""
+        row = _stored_definition(session, workflow.name, workflow.version)
+        if row is None:
+            session.add(
+                WorkflowDefinition(
+                    name=workflow.name,
+                    version=workflow.version,
+                    digest=workflow.digest(),
+                    definition=dict(workflow.definition),
+                )
+            )
+        elif row.digest != workflow.digest():
+            changed = [
+                part["file"]
+                for key, part in workflow.definition.items()
+                if part and part != row.definition.get(key)
+            ]
+            raise DefinitionError(
+                f"{', '.join(changed)}: changed since cases started with {workflow.name} "
+                f"version {workflow.version}; raise `version:` in the file you changed"
+            )
 
     def engine(self, workflow: Workflow) -> Engine:
         return self.engines.for_workflow(workflow)

@@ -22,7 +22,7 @@ def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> Cas
     """The case rebuilt from its events, as it stands or as it stood on `as_of`."""
     with tracker.transaction() as session:
         row = load_case(session, reference)
-        return build_view(tracker, row, event_records(session, row), as_of)
+        return build_view(tracker, session, row, event_records(session, row), as_of)
 
 
 def list_cases(
@@ -106,7 +106,7 @@ def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
         for row in rows:
             if as_of is not None and row.opened_on > as_of:
                 continue
-            view = build_view(tracker, row, records[row.id], as_of)
+            view = build_view(tracker, session, row, records[row.id], as_of)
             if view.workflow.is_final(view.state.state):
                 continue
             items.append(_pending(view))

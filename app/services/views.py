@@ -128,10 +128,14 @@ def to_record(reference: str, e: Event) -> EventRecord:
 
 
 def build_view(
-    tracker: Tracker, row: Case, records: list[EventRecord], as_of: date | None = None
+    tracker: Tracker,
+    session: Session,
+    row: Case,
+    records: list[EventRecord],
+    as_of: date | None = None,
 ) -> CaseView:
     """Fold the (corrected) steps up to `as_of` into the case's state, dates and next steps."""
-    workflow = tracker.registry.workflow(row.workflow, row.workflow_version)
+    workflow = tracker.case_workflow(session, row.workflow, row.workflow_version)
     steps = steps_from_events(records)
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]

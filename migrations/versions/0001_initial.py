@@ -91,7 +91,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_events_recorded_at"), ["recorded_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_events_trigger"), ["trigger"], unique=False)
 
-    _create_append_only_triggers()
+    op.create_table(
+        "workflow_definitions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("version", sa.String(length=20), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("definition", sa.JSON(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_workflow_definitions")),
+        sa.UniqueConstraint("name", "version", name="uq_workflow_definitions_name_version"),
+    )
+    for table in APPEND_ONLY_TABLES:
+        _create_append_only_triggers(table)
     # The actor of the sweep and of seeded history; it has no password and cannot sign in.
     op.execute(
         sa.text(
@@ -102,7 +114,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _drop_append_only_triggers()
+    for table in APPEND_ONLY_TABLES:
+        _drop_append_only_triggers(table)
+    op.drop_table("workflow_definitions")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_trigger"))
         batch_op.drop_index(batch_op.f("ix_events_recorded_at"))
@@ -119,36 +133,37 @@ def downgrade() -> None:
     op.drop_table("users")
 
 
-APPEND_ONLY = "events are append-only: record a correction instead"
+APPEND_ONLY_TABLES = ("events", "workflow_definitions")
 
 
-def _create_append_only_triggers() -> None:
+def _create_append_only_triggers(table: str) -> None:
+    message = f"{table} are append-only: record a correction instead"
     if op.get_bind().dialect.name == "sqlite":
         for action in ("UPDATE", "DELETE"):
             op.execute(
-                f"CREATE TRIGGER events_no_{action.lower()} BEFORE {action} ON events "
-                f"BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY}'); END"
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
         return
     op.execute(
-        "CREATE FUNCTION events_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN RAISE EXCEPTION '{APPEND_ONLY}'; END $$"
+        f"CREATE FUNCTION {table}_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN RAISE EXCEPTION '{message}'; END $$"
     )
     op.execute(
-        "CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events "
-        "FOR EACH ROW EXECUTE FUNCTION events_refuse_change()"
+        f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_refuse_change()"
     )
     op.execute(
-        "CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events "
-        "FOR EACH STATEMENT EXECUTE FUNCTION events_refuse_change()"
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_refuse_change()"
     )
 
 
-def _drop_append_only_triggers() -> None:
+def _drop_append_only_triggers(table: str) -> None:
     if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS events_no_update")
-        op.execute("DROP TRIGGER IF EXISTS events_no_delete")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
         return
-    op.execute("DROP TRIGGER IF EXISTS events_no_truncate ON events")
-    op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
-    op.execute("DROP FUNCTION IF EXISTS events_refuse_change()")
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    op.execute(f"DROP FUNCTION IF EXISTS {table}_refuse_change()")
