@@ -82,9 +82,9 @@ def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> Case
     return _moved(workflow, case, step, dest)
 
 
-def fold(workflow: Workflow, steps: Iterable[Step]) -> CaseState:
+def fold(workflow: Workflow, steps: Iterable[Step], opened_on: date | None = None) -> CaseState:
     """The case after `steps`, trusted as recorded: views and lists use this, no machine."""
-    case = CaseState(workflow.initial)
+    case = CaseState(workflow.initial, last_on=opened_on)
     for step in steps:
         case = _moved(workflow, case, step, step.to_state)
     return case
@@ -97,10 +97,12 @@ def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseSt
     return moved
 
 
-def replay(engine: Engine, steps: Sequence[Step], today: date) -> CaseState:
+def replay(
+    engine: Engine, steps: Sequence[Step], today: date, opened_on: date | None = None
+) -> CaseState:
     """Fold the steps from the workflow's first stage; a step that no longer fits raises,
     prefixed with its event number."""
-    case = CaseState(engine.workflow.initial)
+    case = CaseState(engine.workflow.initial, last_on=opened_on)
     for step in steps:
         try:
             case = apply_step(engine, case, step, today)

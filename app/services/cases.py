@@ -3,28 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.audit import GENESIS, EventRecord, compute_hash
-from app.domain.case import CaseState, Step
+from app.domain.audit import EventRecord
+from app.domain.case import Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country
 from app.domain.definitions import Workflow
-from app.domain.errors import Conflict, InvalidInput, NotAllowed
+from app.domain.errors import InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
     UNDO,
     apply_step,
+    corrected,
     due_transitions,
     replay,
     steps_from_events,
 )
-from app.persistence.models import Case, Event, User
+from app.persistence.models import Case, User
 from app.services.context import Tracker
+from app.services.recording import append_event, case_workflow, check_version, now, project
 from app.services.users import active_user, require_role, system_user
 from app.services.views import CaseView, build_view, event_records, load_case
 
@@ -125,14 +128,14 @@ def advance(
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     with tracker.transaction() as session:
         row = load_case(session, reference)
-        _check_version(row, expected_version)
+        check_version(row, expected_version)
         user = active_user(session, actor)
-        flow = _workflow(tracker, session, row)
+        flow = case_workflow(tracker, session, row)
         transition = flow.transition(trigger)
         require_role(user, transition.roles, f"'{trigger}'")
         records = event_records(session, row)
         steps = steps_from_events(records)
-        current = replay(tracker.engine(flow), steps, today)
+        current = replay(tracker.engine(flow), steps, today, row.opened_on)
         step = Step(
             seq=len(records) + 1,
             trigger=trigger,
@@ -140,13 +143,13 @@ def advance(
             to_state="",
             span=span,
             actor=user.name,
-            recorded_at=_now(),
+            recorded_at=now(),
             comment=comment.strip(),
             evidence=transition.parse_evidence(evidence or {}),
         )
         moved = apply_step(tracker.engine(flow), current, step, today)
-        _append(session, row, records, step, moved.state, user)
-        _project(row, flow, moved)
+        append_event(session, row, records, step, moved.state, user)
+        project(row, flow, moved)
         return build_view(tracker, session, row, event_records(session, row))
 
 
@@ -162,7 +165,6 @@ def correct(
 ) -> CaseView:
     """Admin: amend an earlier event's date, evidence or comment by a new event with a reason;
     the whole history is re-checked and everything derived from it recomputed."""
-    today = tracker.today()
     changes: dict[str, Any] = {}
     if occurred_on is not None:
         changes["occurred_on"] = str(parse_span(occurred_on))
@@ -175,103 +177,81 @@ def correct(
             "changes: give a new occurred_on, evidence or comment to correct", field="changes"
         )
     with tracker.transaction() as session:
-        row, user, flow, records = _admin_context(tracker, session, reference, actor, "correcting")
-        target = _live_step(records, seq)
-        if "evidence" in changes:
-            for key, value in changes["evidence"].items():
-                spec = flow.transition(target.trigger).evidence_field(key)
-                if spec is not None and value not in (None, ""):
-                    changes["evidence"][key] = spec.parse(value)
-        return _record_admin_event(
-            tracker,
-            session,
-            row,
-            user,
-            flow,
-            records,
-            today,
-            CORRECT,
-            {"corrects": seq, "reason": _reason(reason), "changes": changes},
-        )
+        admin = _admin_context(tracker, session, reference, actor, "correcting")
+        target = _live_step(admin.steps, seq)
+        transition = admin.flow.transition(target.trigger)
+        for key, value in changes.get("evidence", {}).items():
+            spec = transition.evidence_field(key)
+            if spec is not None and value not in (None, ""):
+                changes["evidence"][key] = spec.parse(value)
+        evidence = {"corrects": seq, "reason": _reason(reason), "changes": changes}
+        seq_now = len(admin.records) + 1
+        after = [corrected(s, seq_now, changes) if s.seq == seq else s for s in admin.steps]
+        return _record_admin_event(tracker, session, admin, CORRECT, evidence, after)
 
 
 def undo_last(tracker: Tracker, reference: str, actor: str, reason: str) -> CaseView:
     """Admin: return the case to its previous stage by a new event that voids the last step."""
-    today = tracker.today()
     with tracker.transaction() as session:
-        row, user, flow, records = _admin_context(tracker, session, reference, actor, "undoing")
-        steps = steps_from_events(records)
-        if not steps:
-            raise NotAllowed(f"case: {row.reference} has no step to undo", field="case")
-        return _record_admin_event(
-            tracker,
-            session,
-            row,
-            user,
-            flow,
-            records,
-            today,
-            UNDO,
-            {"undoes": steps[-1].seq, "reason": _reason(reason)},
-        )
+        admin = _admin_context(tracker, session, reference, actor, "undoing")
+        if not admin.steps:
+            raise NotAllowed(f"case: {admin.row.reference} has no step to undo", field="case")
+        evidence = {"undoes": admin.steps[-1].seq, "reason": _reason(reason)}
+        return _record_admin_event(tracker, session, admin, UNDO, evidence, admin.steps[:-1])
+
+
+@dataclass(frozen=True)
+class _Admin:
+    row: Case
+    user: User
+    flow: Workflow
+    records: list[EventRecord]
+    steps: list[Step]
 
 
 def _admin_context(
     tracker: Tracker, session: Session, reference: str, actor: str, action: str
-) -> tuple[Case, User, Workflow, list[EventRecord]]:
+) -> _Admin:
     row = load_case(session, reference)
     user = active_user(session, actor)
     require_role(user, ADMINS, f"{action} an event")
-    return row, user, _workflow(tracker, session, row), event_records(session, row)
+    records = event_records(session, row)
+    return _Admin(
+        row, user, case_workflow(tracker, session, row), records, steps_from_events(records)
+    )
 
 
 def _record_admin_event(
     tracker: Tracker,
     session: Session,
-    row: Case,
-    user: User,
-    flow: Workflow,
-    records: list[EventRecord],
-    today: date,
+    admin: _Admin,
     trigger: str,
     evidence: dict[str, Any],
+    steps_after: list[Step],
 ) -> CaseView:
-    before = steps_from_events(records)
-    from_state = before[-1].to_state if before else flow.initial
-    admin_event = Step(
-        seq=len(records) + 1,
+    """Append a correction or undo once the history it leaves is re-checked step by step."""
+    today = tracker.today()
+    after = replay(tracker.engine(admin.flow), steps_after, today, admin.row.opened_on)
+    event = Step(
+        seq=len(admin.records) + 1,
         trigger=trigger,
-        from_state=from_state,
-        to_state="",
+        from_state=admin.steps[-1].to_state if admin.steps else admin.flow.initial,
+        to_state=after.state,
         span=DateSpan.exact(today),
-        actor=user.name,
-        recorded_at=_now(),
+        actor=admin.user.name,
+        recorded_at=now(),
         evidence=evidence,
     )
-    probe = EventRecord(
-        row.reference,
-        admin_event.seq,
-        trigger,
-        "",
-        "",
-        today,
-        None,
-        admin_event.recorded_at,
-        user.name,
-        "",
-        evidence,
-    )
-    after = replay(tracker.engine(flow), steps_from_events([*records, probe]), today)
-    _append(session, row, records, admin_event, after.state, user)
-    _project(row, flow, after)
-    return build_view(tracker, session, row, event_records(session, row))
+    append_event(session, admin.row, admin.records, event, after.state, admin.user)
+    project(admin.row, admin.flow, after)
+    return build_view(tracker, session, admin.row, event_records(session, admin.row))
 
 
-def _live_step(records: list[EventRecord], seq: int) -> Step:
-    for step in steps_from_events(records):
+def _live_step(steps: list[Step], seq: int) -> Step:
+    for step in steps:
         if step.seq == seq:
             return step
-    live = ", ".join(str(s.seq) for s in steps_from_events(records)) or "none"
+    live = ", ".join(str(s.seq) for s in steps) or "none"
     raise InvalidInput(
         f"seq: event {seq} is not a step that can be corrected (undone, a correction, or "
         f"missing); steps: {live}",
@@ -311,9 +291,10 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
 def _sweep_case(
     tracker: Tracker, session: Session, row: Case, actor: User, today: date
 ) -> dict[str, str] | None:
-    flow = _workflow(tracker, session, row)
+    flow = case_workflow(tracker, session, row)
     records = event_records(session, row)
-    current = replay(tracker.engine(flow), steps_from_events(records), today)
+    steps = steps_from_events(records)
+    current = replay(tracker.engine(flow), steps, today, row.opened_on)
     refusals: list[str] = []
     for transition, due in due_transitions(flow, current):
         if due.on > today:
@@ -325,7 +306,7 @@ def _sweep_case(
             "",
             DateSpan.exact(due.on),
             actor.name,
-            _now(),
+            now(),
             comment=f"Recorded by the sweep: {due.basis}",
         )
         try:
@@ -333,76 +314,9 @@ def _sweep_case(
         except (NotAllowed, InvalidInput) as exc:
             refusals.append(exc.message)
             continue
-        _append(session, row, records, step, moved.state, actor)
-        _project(row, flow, moved)
+        append_event(session, row, records, step, moved.state, actor)
+        project(row, flow, moved)
         return {"case": row.reference, "trigger": transition.trigger, "on": due.on.isoformat()}
     if refusals:
         return {"case": row.reference, "skipped": "; ".join(refusals)}
     return None
-
-
-def _workflow(tracker: Tracker, session: Session, row: Case) -> Workflow:
-    return tracker.case_workflow(session, row.workflow, row.workflow_version)
-
-
-def _check_version(row: Case, expected: int | None) -> None:
-    if expected is not None and row.version != expected:
-        raise Conflict(
-            f"expected_version: {row.reference} is at version {row.version} (stage "
-            f"{row.state}), not {expected}: someone else changed it; reload and try again",
-            field="expected_version",
-        )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _append(
-    session: Session,
-    row: Case,
-    records: list[EventRecord],
-    step: Step,
-    to_state: str,
-    user: User,
-) -> None:
-    record = EventRecord(
-        case_reference=row.reference,
-        seq=step.seq,
-        trigger=step.trigger,
-        from_state=step.from_state,
-        to_state=to_state,
-        occurred_on=step.span.earliest,
-        occurred_until=None if step.span.is_exact else step.span.latest,
-        recorded_at=step.recorded_at,
-        actor=user.name,
-        comment=step.comment,
-        evidence=dict(step.evidence),
-        prev_hash=records[-1].hash if records else GENESIS,
-    )
-    session.add(
-        Event(
-            case_id=row.id,
-            seq=record.seq,
-            trigger=record.trigger,
-            from_state=record.from_state,
-            to_state=record.to_state,
-            occurred_on=record.occurred_on,
-            occurred_until=record.occurred_until,
-            recorded_at=record.recorded_at,
-            actor=user,
-            comment=record.comment,
-            evidence=dict(record.evidence),
-            prev_hash=record.prev_hash,
-            hash=compute_hash(record),
-        )
-    )
-
-
-def _project(row: Case, flow: Workflow, state: CaseState) -> None:
-    """Rewrite the case row's projection; the version counter moves with it."""
-    effective = state.effective(flow.clock)
-    row.state = state.state
-    row.deposited_on = state.deposited_on
-    row.effective_on = effective.on if effective else None
-    row.updated_at = _now()

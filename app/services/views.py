@@ -140,7 +140,7 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    state = fold(workflow, steps)
+    state = fold(workflow, steps, row.opened_on)
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
     return CaseView(
         row=row,

@@ -1,0 +1,85 @@
+"""How a step becomes a stored event: the hash-chained row and the case's projection."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from app.domain.audit import GENESIS, EventRecord, compute_hash
+from app.domain.case import CaseState, Step
+from app.domain.definitions import Workflow
+from app.domain.errors import Conflict
+from app.persistence.models import Case, Event, User
+from app.services.context import Tracker
+
+
+def now() -> datetime:
+    """The server's clock, in UTC: the recorded_at of every event."""
+    return datetime.now(UTC)
+
+
+def case_workflow(tracker: Tracker, session: Session, row: Case) -> Workflow:
+    """The workflow the case started with."""
+    return tracker.case_workflow(session, row.workflow, row.workflow_version)
+
+
+def check_version(row: Case, expected: int | None) -> None:
+    """Refuse a write made against an older version of the case."""
+    if expected is not None and row.version != expected:
+        raise Conflict(
+            f"expected_version: {row.reference} is at version {row.version} (stage "
+            f"{row.state}), not {expected}: someone else changed it; reload and try again",
+            field="expected_version",
+        )
+
+
+def append_event(
+    session: Session,
+    row: Case,
+    records: list[EventRecord],
+    step: Step,
+    to_state: str,
+    user: User,
+) -> None:
+    """Add `step` as the case's next event, chained to the one before by its hash."""
+    record = EventRecord(
+        case_reference=row.reference,
+        seq=step.seq,
+        trigger=step.trigger,
+        from_state=step.from_state,
+        to_state=to_state,
+        occurred_on=step.span.earliest,
+        occurred_until=None if step.span.is_exact else step.span.latest,
+        recorded_at=step.recorded_at,
+        actor=user.name,
+        comment=step.comment,
+        evidence=dict(step.evidence),
+        prev_hash=records[-1].hash if records else GENESIS,
+    )
+    session.add(
+        Event(
+            case_id=row.id,
+            seq=record.seq,
+            trigger=record.trigger,
+            from_state=record.from_state,
+            to_state=record.to_state,
+            occurred_on=record.occurred_on,
+            occurred_until=record.occurred_until,
+            recorded_at=record.recorded_at,
+            actor=user,
+            comment=record.comment,
+            evidence=dict(record.evidence),
+            prev_hash=record.prev_hash,
+            hash=compute_hash(record),
+        )
+    )
+
+
+def project(row: Case, flow: Workflow, state: CaseState) -> None:
+    """Rewrite the case row's projection; the version counter moves with it."""
+    effective = state.effective(flow.clock)
+    row.state = state.state
+    row.deposited_on = state.deposited_on
+    row.effective_on = effective.on if effective else None
+    row.updated_at = now()
