@@ -6,77 +6,35 @@ database is unchanged when a command fails.
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
-from collections.abc import Callable
-from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 
-from app import check_schema, tracker_of
+from app import tracker_of
+from app.cli_base import (
+    OneLineErrors,
+    TrackerGroup,
+    command,
+    day,
+    emit,
+    evidence_pairs,
+    fail,
+    json_option,
+)
 from app.cli_text import print_case, print_pending
-from app.domain.clock import parse_date
-from app.domain.errors import DomainError, InvalidInput
 from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
 from app.services import audit, cases, demo, queries, users
 from app.services.views import workflow_json
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-def command(needs_schema: bool = True) -> Callable[[F], F]:
-    """Turn domain errors into one line on stderr; check the schema before touching data."""
-
-    def wrap(fn: F) -> F:
-        @functools.wraps(fn)
-        def run(*args: Any, **kwargs: Any) -> Any:
-            try:
-                if needs_schema:
-                    check_schema(current_app)
-                return fn(*args, **kwargs)
-            except (DomainError, migrate.SchemaNotCurrent) as exc:
-                _fail(str(exc))
-
-        return run  # type: ignore[return-value]
-
-    return wrap
-
-
-def _emit(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _day(value: str | None, field: str) -> date | None:
-    return parse_date(value, field) if value else None
-
-
-def _evidence(pairs: tuple[str, ...]) -> dict[str, str]:
-    evidence = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput(f"evidence: {pair!r} is not KEY=VALUE", field="evidence")
-        evidence[key.strip()] = value
-    return evidence
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-db_group = AppGroup("db", help="Database schema (Alembic).")
-users_group = AppGroup("users", help="Staff accounts.")
-cases_group = AppGroup("cases", help="Withdrawal cases.")
-audit_group = AppGroup("audit", help="The event log and its hash chains.")
-workflows_group = AppGroup("workflows", help="Workflow definitions under workflows/.")
+db_group = TrackerGroup("db", help="Database schema (Alembic).")
+users_group = TrackerGroup("users", help="Staff accounts.")
+cases_group = TrackerGroup("cases", help="Withdrawal cases.")
+audit_group = TrackerGroup("audit", help="The event log and its hash chains.")
+workflows_group = TrackerGroup("workflows", help="Workflow definitions under workflows/.")
 
 
 @db_group.command("upgrade")
@@ -91,12 +49,16 @@ def db_upgrade() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["viewer", "clerk", "admin"]))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@json_option
 @command()
-def users_create(name: str, role: str, password_stdin: bool) -> None:
+def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create a user; prints a generated password unless one is given on stdin."""
     given = sys.stdin.readline().rstrip("\n") if password_stdin else None
     password = users.create_user(tracker_of(), name, role, given)
-    click.echo(f"created {role} {name}" + ("" if given else f" with password {password}"))
+    shown = None if given else password
+    if as_json:
+        return emit({"name": name, "role": role, "password": shown})
+    click.echo(f"created {role} {name}" + (f" with password {shown}" if shown else ""))
 
 
 @cases_group.command("open")
@@ -119,9 +81,9 @@ def cases_open(
 ) -> None:
     """Open a case at its workflow's first stage."""
     view = cases.open_case(
-        tracker_of(), country, treaty, actor, workflow, _day(opened_on, "opened_on"), note
+        tracker_of(), country, treaty, actor, workflow, day(opened_on, "opened_on"), note
     )
-    _emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
+    emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
 
 
 @cases_group.command("list")
@@ -134,7 +96,7 @@ def cases_list(state: str | None, treaty: str | None, country: str | None, as_js
     """List cases."""
     rows = queries.list_cases(tracker_of(), state, treaty, country and country.upper())
     if as_json:
-        return _emit(rows)
+        return emit(rows)
     for r in rows:
         click.echo(f"{r['reference']:<34} {r['state']:<26} effective {r['effective'] or '-'}")
 
@@ -146,8 +108,8 @@ def cases_list(state: str | None, treaty: str | None, country: str | None, as_js
 @command()
 def cases_show(reference: str, as_of: str | None, as_json: bool) -> None:
     """Show a case: stage, dates and how they were computed, next steps, history."""
-    view = queries.get_case(tracker_of(), reference, _day(as_of, "as_of"))
-    _emit(view.to_json()) if as_json else print_case(view.to_json(), click.echo)
+    view = queries.get_case(tracker_of(), reference, day(as_of, "as_of"))
+    emit(view.to_json()) if as_json else print_case(view.to_json(), click.echo)
 
 
 @cases_group.command("advance")
@@ -178,10 +140,10 @@ def cases_advance(
         occurred_on,
         actor,
         comment,
-        _evidence(evidence),
+        evidence_pairs(evidence),
         expected_version,
     )
-    _emit(view.to_json()) if as_json else click.echo(
+    emit(view.to_json()) if as_json else click.echo(
         f"{view.reference}: {trigger} -> {view.state.state} (version {view.version})"
     )
 
@@ -207,9 +169,9 @@ def cases_correct(
     as_json: bool,
 ) -> None:
     """Admin: correct event SEQ's date, evidence or comment by a new event."""
-    amended = {k: (v if v != "" else None) for k, v in _evidence(evidence).items()}
+    amended = {k: (v if v != "" else None) for k, v in evidence_pairs(evidence).items()}
     view = cases.correct(tracker_of(), reference, seq, actor, reason, occurred_on, amended, comment)
-    _emit(view.to_json()) if as_json else click.echo(f"{view.reference}: event {seq} corrected")
+    emit(view.to_json()) if as_json else click.echo(f"{view.reference}: event {seq} corrected")
 
 
 @cases_group.command("undo")
@@ -221,20 +183,18 @@ def cases_correct(
 def cases_undo(reference: str, actor: str, reason: str, as_json: bool) -> None:
     """Admin: return the case to its previous stage by a new event."""
     view = cases.undo_last(tracker_of(), reference, actor, reason)
-    _emit(view.to_json()) if as_json else click.echo(
-        f"{view.reference}: back to {view.state.state}"
-    )
+    emit(view.to_json()) if as_json else click.echo(f"{view.reference}: back to {view.state.state}")
 
 
-@click.command("sweep")
+@click.command(cls=OneLineErrors, name="sweep")
 @click.option("--today", help="Sweep as of this (past) date; default today")
 @json_option
 @command()
 def sweep(today: str | None, as_json: bool) -> None:
     """Fire take_effect / suspend_for_armed_conflict on every case whose date has come."""
-    results = cases.sweep(tracker_of(), _day(today, "today"))
+    results = cases.sweep(tracker_of(), day(today, "today"))
     if as_json:
-        return _emit(results)
+        return emit(results)
     for r in results:
         click.echo(
             f"{r['case']}: "
@@ -243,33 +203,49 @@ def sweep(today: str | None, as_json: bool) -> None:
     click.echo(f"{sum('trigger' in r for r in results)} case(s) advanced")
 
 
-@click.command("pending")
+@click.command(cls=OneLineErrors, name="pending")
 @click.option("--as-of", help="The situation on this past date (YYYY-MM-DD)")
 @json_option
 @command()
 def pending(as_of: str | None, as_json: bool) -> None:
     """Every open case with its next steps and next date."""
-    day = _day(as_of, "as_of") or tracker_of().today()
-    items = [p.to_json(day) for p in queries.pending(tracker_of(), _day(as_of, "as_of"))]
-    _emit(items) if as_json else print_pending(items, click.echo)
+    as_of_day = day(as_of, "as_of")
+    reference_day = as_of_day or tracker_of().today()
+    items = [p.to_json(reference_day) for p in queries.pending(tracker_of(), as_of_day)]
+    emit(items) if as_json else print_pending(items, click.echo)
 
 
-@click.command("seed-demo")
+@click.command(cls=OneLineErrors, name="seed-demo")
+@json_option
 @command()
-def seed_demo() -> None:
+def seed_demo(as_json: bool) -> None:
     """Add the real 2016-2025 cases and one practice case per workflow (idempotent)."""
     added = demo.seed_demo(tracker_of())
+    if as_json:
+        return emit({"added": added})
     click.echo(f"{len(added)} case(s) added" + (": " + ", ".join(added) if added else ""))
 
 
 @audit_group.command("verify")
+@json_option
 @command()
-def audit_verify() -> None:
+def audit_verify(as_json: bool) -> None:
     """Check every case's hash chain; exit 1 naming the first broken event."""
     result = audit.verify_audit(tracker_of())
-    if result.first_break is not None:
-        _fail(f"audit chain broken at {result.first_break}")
-    click.echo(f"intact: {result.events} events in {result.cases} cases")
+    broken = result.first_break
+    if as_json:
+        emit(
+            {
+                "intact": broken is None,
+                "cases": result.cases,
+                "events": result.events,
+                "first_break": None if broken is None else str(broken),
+            }
+        )
+    if broken is not None:
+        fail(f"audit chain broken at {broken}")
+    if not as_json:
+        click.echo(f"intact: {result.events} events in {result.cases} cases")
 
 
 @audit_group.command("export")
@@ -281,7 +257,7 @@ def audit_export(fmt: str) -> None:
         sys.stdout.write(chunk)
 
 
-@click.command("demo")
+@click.command(cls=OneLineErrors, name="demo")
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Prepare the demo database and stop.")
 @command(needs_schema=False)
@@ -321,7 +297,7 @@ def workflows_list(as_json: bool) -> None:
         for w in _registry().workflows.values()
     ]
     if as_json:
-        return _emit(rows)
+        return emit(rows)
     for r in rows:
         click.echo(f"{r['name']:<34} v{r['version']:<6} {r['label']}")
 
@@ -334,7 +310,7 @@ def workflows_show(name: str, as_json: bool) -> None:
     """Show a workflow's stages and steps."""
     data = workflow_json(_registry().workflow(name))
     if as_json:
-        return _emit(data)
+        return emit(data)
     click.echo(f"{data['name']} v{data['version']}: {data['label']}")
     for t in data["transitions"]:
         click.echo(f"  {t['trigger']:<28} {', '.join(t['sources'])} -> {t['dest']}")
