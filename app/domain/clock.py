@@ -26,6 +26,10 @@ class NoticePeriod:
         """The day the period ends when it starts on `start`."""
         return start + relativedelta(months=self.months, days=self.days)
 
+    def clips(self, start: date) -> bool:
+        """Whether the months land on a shorter month, so the day is clipped to its end."""
+        return bool(self.months) and (start + relativedelta(months=self.months)).day != start.day
+
     def __str__(self) -> str:
         parts = [_plural(self.months, "month"), _plural(self.days, "day")]
         return " + ".join(p for p in parts if p)
@@ -59,7 +63,7 @@ def period_end(rule: ClockRule, received_on: date) -> EffectiveDate:
     """The end of the notice period that starts on the depositary's receipt."""
     end = rule.notice_period.after(received_on)
     basis = f"{received_on.isoformat()} + {rule.notice_period}"
-    if end.day != received_on.day:
+    if rule.notice_period.clips(received_on):
         basis += f" = {end.isoformat()} (day clipped to the month's end)"
     return EffectiveDate(end, f"{basis}, {rule.article}")
 

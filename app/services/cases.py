@@ -278,8 +278,13 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
     results: list[dict[str, str]] = []
     with tracker.transaction() as session:
         actor = system_user(session)
+        final = {
+            s.id for w in tracker.registry.workflows.values() for s in w.stages.values() if s.final
+        }
         candidates = session.scalars(
-            select(Case).where(Case.deposited_on.is_not(None)).order_by(Case.reference)
+            select(Case)
+            .where(Case.deposited_on.is_not(None), Case.state.not_in(final))
+            .order_by(Case.reference)
         )
         for row in candidates:
             outcome = _sweep_case(tracker, session, row, actor, today)

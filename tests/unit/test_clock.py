@@ -1,0 +1,230 @@
+"""The treaty clock: effective dates from the depositary's receipt, named dates, armed conflict,
+date parsing and the order of dates along a case."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.domain.clock import (
+    ClockRule,
+    DateSpan,
+    NoticePeriod,
+    check_chronology,
+    check_named_date,
+    effective_date,
+    parse_span,
+    period_end,
+)
+from app.domain.errors import InvalidInput, NotAllowed
+
+D = date.fromisoformat
+
+
+# --- APMBC Art. 20(3): six months after the depositary receives the instrument -------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "effective"),
+    [
+        # LV, LT, EE: received 27 Jun 2025, effective 27 Dec 2025 (22nd Meeting of States Parties)
+        ("2025-06-27", "2025-12-27"),
+        # PL: received 20 Aug 2025, effective 20 Feb 2026
+        ("2025-08-20", "2026-02-20"),
+        # FI: received 10 Jul 2025, effective 10 Jan 2026
+        ("2025-07-10", "2026-01-10"),
+    ],
+)
+def test_apmbc_takes_effect_six_months_after_receipt(apmbc_clock, received, effective):
+    result = effective_date(apmbc_clock, D(received))
+    assert result.on == D(effective)
+
+
+def test_apmbc_basis_sentence_says_how_the_date_was_computed(apmbc_clock):
+    result = effective_date(apmbc_clock, D("2025-06-27"))
+    assert result.basis == "2025-06-27 + 6 months, APMBC Art. 20(3)"
+
+
+@pytest.mark.parametrize(
+    ("received", "effective"),
+    [
+        ("2025-08-31", "2026-02-28"),  # no 31 February: clipped to the month's end
+        ("2027-08-31", "2028-02-29"),  # 2028 is a leap year
+        ("2025-03-31", "2025-09-30"),  # September has 30 days
+    ],
+)
+def test_month_end_is_clipped_and_the_basis_says_so(apmbc_clock, received, effective):
+    result = period_end(apmbc_clock, D(received))
+    assert result.on == D(effective)
+    assert f"{received} + 6 months" in result.basis
+    assert effective in result.basis
+    assert "clipped" in result.basis
+    assert "APMBC Art. 20(3)" in result.basis
+
+
+def test_basis_does_not_claim_clipping_when_the_day_exists(apmbc_clock):
+    assert "clipped" not in period_end(apmbc_clock, D("2025-08-28")).basis
+
+
+def test_notice_period_in_days_counts_calendar_days():
+    # Arms Trade Treaty Art. 24 style: 90 days after receipt.
+    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    result = period_end(rule, D("2025-01-01"))
+    assert result.on == D("2025-04-01")
+    assert result.basis.startswith("2025-01-01 + 90 days")
+
+
+def test_notice_period_in_days_does_not_claim_a_clipped_month_end():
+    # 1 March + 90 days is 30 May by counting days; no month end was clipped, and the sentence
+    # the case shows must not say one was.
+    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    result = period_end(rule, D("2025-03-01"))
+    assert result.on == D("2025-05-30")
+    assert "clipped" not in result.basis
+
+
+# --- Rome Statute Art. 127: one year, or a later date named in the notice ------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "effective"),
+    [
+        ("2016-10-27", "2017-10-27"),  # Burundi
+        ("2018-03-17", "2019-03-17"),  # the Philippines
+        ("2024-02-29", "2025-02-28"),  # a year after 29 Feb: clipped
+    ],
+)
+def test_rome_statute_takes_effect_one_year_after_receipt(rome_clock, received, effective):
+    result = effective_date(rome_clock, D(received))
+    assert result.on == D(effective)
+    assert "12 months" in result.basis
+    assert "Rome Statute Art. 127(1)" in result.basis
+
+
+def test_rome_statute_later_date_named_in_the_notice_is_the_effective_date(rome_clock):
+    check_named_date(rome_clock, D("2016-10-27"), D("2018-01-01"))  # accepted: no error
+
+    result = effective_date(rome_clock, D("2016-10-27"), named_on=D("2018-01-01"))
+
+    assert result.on == D("2018-01-01")
+    assert "named in the notice" in result.basis
+    assert "Rome Statute Art. 127(1)" in result.basis
+
+
+@pytest.mark.parametrize("named", ["2017-10-27", "2017-06-01"])
+def test_named_date_not_later_than_the_year_is_refused(rome_clock, named):
+    with pytest.raises(InvalidInput) as exc:
+        check_named_date(rome_clock, D("2016-10-27"), D(named))
+    assert exc.value.field == "evidence.effective_on_named"
+    assert "2017-10-27" in exc.value.message  # the end of the period it must be later than
+    assert named in exc.value.message
+
+
+def test_named_date_refused_when_the_clause_allows_none(apmbc_clock):
+    with pytest.raises(InvalidInput) as exc:
+        check_named_date(apmbc_clock, D("2025-06-27"), D("2026-06-27"))
+    assert exc.value.field == "evidence.effective_on_named"
+    assert "APMBC Art. 20(3)" in exc.value.message
+    assert "2025-12-27" in exc.value.message
+
+
+# --- APMBC Art. 20(3): armed conflict at the end of the period defers the effect ----------------
+
+
+def test_armed_conflict_defers_effect_until_the_conflict_ends(apmbc_clock):
+    result = effective_date(apmbc_clock, D("2025-06-27"), conflict_ended_on=D("2026-03-15"))
+    assert result.on == D("2026-03-15")
+    assert "armed conflict" in result.basis
+    assert "2026-03-15" in result.basis
+    # the basis keeps how the period end was computed
+    assert "2025-06-27 + 6 months" in result.basis
+
+
+# --- parse_span: exact dates and dates known only within bounds ----------------------------------
+
+
+def test_parse_span_exact_date():
+    span = parse_span("2025-06-27")
+    assert span == DateSpan.exact(D("2025-06-27"))
+    assert span.is_exact
+    assert str(span) == "2025-06-27"
+
+
+def test_parse_span_range_for_a_date_known_within_bounds():
+    # Latvia: President proclaimed the law "on 23 or 24 April 2025".
+    span = parse_span(" 2025-04-23..2025-04-24 ")
+    assert (span.earliest, span.latest) == (D("2025-04-23"), D("2025-04-24"))
+    assert not span.is_exact
+    assert str(span) == "2025-04-23..2025-04-24"
+
+
+@pytest.mark.parametrize("text", ["27.06.2025", "2025-02-30", "", "June 27", "2025-04-23.."])
+def test_parse_span_refuses_what_is_not_a_date_naming_field_and_format(text):
+    with pytest.raises(InvalidInput) as exc:
+        parse_span(text)
+    assert exc.value.field == "occurred_on"
+    assert exc.value.message.startswith("occurred_on:")
+    assert "YYYY-MM-DD" in exc.value.message
+
+
+def test_parse_span_names_the_field_it_is_given():
+    with pytest.raises(InvalidInput) as exc:
+        parse_span("tomorrow", field="as_of")
+    assert exc.value.field == "as_of"
+    assert "as_of" in exc.value.message
+
+
+def test_parse_span_refuses_a_range_that_ends_before_it_starts():
+    with pytest.raises(InvalidInput) as exc:
+        parse_span("2025-04-24..2025-04-23")
+    assert exc.value.field == "occurred_on"
+    assert "EARLIEST..LATEST" in exc.value.message
+
+
+# --- check_chronology: never backwards, never after today ----------------------------------------
+
+
+TODAY = D("2025-12-01")
+
+
+def test_chronology_refuses_a_date_before_the_previous_step():
+    with pytest.raises(NotAllowed) as exc:
+        check_chronology(D("2025-06-27"), DateSpan.exact(D("2025-06-26")), TODAY)
+    assert exc.value.field == "occurred_on"
+    assert "2025-06-27" in exc.value.message
+    assert "backwards" in exc.value.message
+
+
+def test_chronology_refuses_a_date_after_today():
+    with pytest.raises(NotAllowed) as exc:
+        check_chronology(D("2025-06-27"), DateSpan.exact(D("2025-12-02")), TODAY)
+    assert exc.value.field == "occurred_on"
+    assert "2025-12-01" in exc.value.message  # today, as given
+
+
+@pytest.mark.parametrize(
+    ("previous", "span"),
+    [
+        ("2025-06-27", DateSpan.exact(D("2025-06-27"))),  # same day as the previous step
+        (None, DateSpan.exact(D("2025-03-18"))),  # the first step
+        ("2025-06-27", DateSpan.exact(TODAY)),  # today itself
+        ("2025-04-16", DateSpan(D("2025-04-23"), D("2025-04-24"))),  # a range after the previous
+        ("2025-04-23", DateSpan(D("2025-04-23"), D("2025-04-24"))),  # a range from that day
+    ],
+)
+def test_chronology_allows(previous, span):
+    check_chronology(D(previous) if previous else None, span, TODAY)
+
+
+def test_chronology_refuses_a_range_that_may_lie_after_today():
+    with pytest.raises(NotAllowed) as exc:
+        check_chronology(None, DateSpan(D("2025-11-30"), D("2025-12-02")), TODAY)
+    assert "2025-11-30..2025-12-02" in exc.value.message
+
+
+def test_chronology_refuses_a_range_that_may_lie_before_the_previous_step():
+    with pytest.raises(NotAllowed) as exc:
+        check_chronology(D("2025-04-24"), DateSpan(D("2025-04-23"), D("2025-04-25")), TODAY)
+    assert "2025-04-23..2025-04-25" in exc.value.message
+    assert "2025-04-24" in exc.value.message

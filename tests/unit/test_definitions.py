@@ -1,0 +1,524 @@
+"""Workflow definitions: what ships under workflows/, evidence parsing, and invalid files refused
+with a message naming the file and the key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.domain.definitions import Workflow
+from app.domain.errors import DefinitionError, InvalidInput, NotFound
+from app.domain.loader import Registry, load_registry
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
+
+GENERIC_STATES = {
+    "drafting",
+    "parliament",
+    "presidential_signature",
+    "mfa_coordination",
+    "notice_period",
+    "effective",
+    "suspended_armed_conflict",
+    "revoked",
+    "rejected",
+}
+NON_FINAL = GENERIC_STATES - {"effective", "revoked", "rejected"}
+INTERNATIONAL_TRIGGERS = {
+    "deposit",
+    "notify_security_council",
+    "record_armed_conflict",
+    "take_effect",
+    "suspend_for_armed_conflict",
+    "end_armed_conflict",
+    "revoke",
+}
+
+
+def reachable(workflow: Workflow) -> set[str]:
+    seen, todo = {workflow.initial}, [workflow.initial]
+    while todo:
+        state = todo.pop()
+        for t in workflow.transitions:
+            if state in t.sources and t.dest not in seen:
+                seen.add(t.dest)
+                todo.append(t.dest)
+    return seen
+
+
+def required_keys(workflow: Workflow, trigger: str) -> set[str]:
+    return {f.key for f in workflow.transition(trigger).evidence if f.required}
+
+
+def keys(workflow: Workflow, trigger: str) -> set[str]:
+    return {f.key for f in workflow.transition(trigger).evidence}
+
+
+# --- every shipped definition -------------------------------------------------------------------
+
+
+def test_every_shipped_workflow_loads_with_its_name():
+    registry = load_registry(WORKFLOWS)
+    assert {
+        "apmbc/generic",
+        "apmbc/lv",
+        "apmbc/pl",
+        "apmbc/ua/suspension",
+        "rome-statute/generic",
+        "vclt-56/generic",
+    } <= set(registry.workflows)
+    for name, workflow in registry.workflows.items():
+        assert workflow.name == name
+        assert name.split("/")[0] == workflow.treaty.code
+
+
+def test_every_stage_is_reachable_from_the_initial_stage(registry: Registry):
+    for workflow in registry.workflows.values():
+        assert reachable(workflow) == set(workflow.stages), workflow.name
+
+
+def test_every_open_stage_has_a_way_out(registry: Registry):
+    for workflow in registry.workflows.values():
+        for stage in workflow.stages.values():
+            assert stage.final or workflow.available(stage.id), (workflow.name, stage.id)
+
+
+def test_treaty_codes(registry: Registry):
+    assert {"apmbc", "rome-statute", "vclt-56"} <= set(registry.treaties)
+    assert registry.treaty("apmbc").clock.notice_period.months == 6
+    assert registry.treaty("rome-statute").clock.notice_period.months == 12
+    assert registry.treaty("vclt-56").clock.notice_period.months == 12
+
+
+def test_unknown_treaty_code_is_refused_naming_the_known_ones(registry: Registry):
+    with pytest.raises(NotFound) as exc:
+        registry.treaty("ottawa")
+    assert "'ottawa'" in exc.value.message
+    assert "apmbc" in exc.value.message
+    assert "rome-statute" in exc.value.message
+
+
+def test_default_workflow_is_the_countrys_own_procedure_or_the_generic_one(registry: Registry):
+    assert registry.default_workflow("PL", "apmbc").name == "apmbc/pl"
+    assert registry.default_workflow("LV", "apmbc").name == "apmbc/lv"
+    assert registry.default_workflow("EE", "apmbc").name == "apmbc/generic"
+    # Poland's own procedure is written for the APMBC only
+    assert registry.default_workflow("PL", "rome-statute").name == "rome-statute/generic"
+
+
+# --- the generic APMBC workflow, exactly as issue 2 specifies it ------------------------------
+
+
+@pytest.fixture
+def generic(registry: Registry) -> Workflow:
+    return registry.workflow("apmbc/generic")
+
+
+def test_generic_apmbc_has_exactly_the_specified_states(generic: Workflow):
+    assert set(generic.stages) == GENERIC_STATES
+    assert generic.initial == "drafting"
+    assert {s for s, st in generic.stages.items() if st.final} == {
+        "effective",
+        "revoked",
+        "rejected",
+    }
+
+
+def test_generic_apmbc_triggers_sources_and_dests(generic: Workflow):
+    moves = {t.trigger: (set(t.sources), t.dest) for t in generic.transitions}
+    assert moves == {
+        "submit_to_parliament": ({"drafting"}, "parliament"),
+        "record_reading": ({"parliament"}, "parliament"),
+        "adopt": ({"parliament"}, "presidential_signature"),
+        "reject": ({"parliament"}, "rejected"),
+        "sign": ({"presidential_signature"}, "mfa_coordination"),
+        "return_to_parliament": ({"presidential_signature"}, "parliament"),
+        "deposit": ({"mfa_coordination"}, "notice_period"),
+        "notify_security_council": ({"notice_period"}, "notice_period"),
+        "record_armed_conflict": ({"notice_period"}, "notice_period"),
+        "take_effect": ({"notice_period"}, "effective"),
+        "suspend_for_armed_conflict": ({"notice_period"}, "suspended_armed_conflict"),
+        "end_armed_conflict": ({"suspended_armed_conflict"}, "effective"),
+        "revoke": (NON_FINAL, "revoked"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("trigger", "specified", "required"),
+    [
+        ("submit_to_parliament", {"bill"}, set()),
+        (
+            "record_reading",
+            {"chamber", "reading", "votes_for", "votes_against", "abstained"},
+            {"chamber", "reading"},
+        ),
+        ("adopt", {"votes_for", "votes_against", "abstained"}, {"votes_for", "votes_against"}),
+        ("reject", {"votes_for", "votes_against", "abstained"}, set()),
+        ("sign", {"signed_by"}, set()),
+        ("return_to_parliament", {"reason"}, {"reason"}),
+        ("deposit", {"reasons", "depositary_reference"}, {"reasons"}),
+        ("notify_security_council", {"reference"}, set()),
+        ("record_armed_conflict", {"description"}, {"description"}),
+        ("end_armed_conflict", {"description"}, {"description"}),
+        ("revoke", {"reason", "reference"}, {"reason"}),
+    ],
+)
+def test_generic_apmbc_evidence_keys(generic: Workflow, trigger, specified, required):
+    assert specified <= keys(generic, trigger)
+    assert required_keys(generic, trigger) == required
+
+
+def test_reading_must_be_a_whole_number_from_one(generic: Workflow):
+    reading = generic.transition("record_reading")
+    assert reading.parse_evidence({"chamber": "Riigikogu", "reading": "1"})["reading"] == 1
+    with pytest.raises(InvalidInput) as exc:
+        reading.parse_evidence({"chamber": "Riigikogu", "reading": "0"})
+    assert exc.value.field == "evidence.reading"
+    assert ">= 1" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "reference", ["C.N.180.2026.TREATIES-XXVI.5", "C.N.7.2025.TREATIES-XVIII.10"]
+)
+def test_depositary_reference_accepts_the_un_format(generic: Workflow, reference):
+    deposit = generic.transition("deposit")
+    parsed = deposit.parse_evidence({"reasons": "security", "depositary_reference": reference})
+    assert parsed["depositary_reference"] == reference
+
+
+@pytest.mark.parametrize(
+    "reference", ["CN180/2026", "C.N.180.26.TREATIES-XXVI.5", "C.N.180.2026.TREATIES-26.5", "x"]
+)
+def test_depositary_reference_refuses_junk(generic: Workflow, reference):
+    deposit = generic.transition("deposit")
+    with pytest.raises(InvalidInput) as exc:
+        deposit.parse_evidence({"reasons": "security", "depositary_reference": reference})
+    assert exc.value.field == "evidence.depositary_reference"
+    assert "evidence.depositary_reference" in exc.value.message
+
+
+def test_deposit_without_reasons_is_refused(generic: Workflow):
+    # Art. 20(2): the instrument must include a full explanation of the reasons.
+    with pytest.raises(InvalidInput) as exc:
+        generic.transition("deposit").parse_evidence({})
+    assert exc.value.field == "evidence.reasons"
+    assert "'deposit'" in exc.value.message
+
+
+def test_apmbc_deposit_takes_no_later_date(generic: Workflow):
+    # Art. 20(3) has no "later date named in the notice"; only the Rome Statute's deposit does.
+    with pytest.raises(InvalidInput) as exc:
+        generic.transition("deposit").parse_evidence(
+            {"reasons": "security", "effective_on_named": "2026-06-27"}
+        )
+    assert exc.value.field == "evidence.effective_on_named"
+
+
+def test_revoke_is_possible_from_every_stage_before_effect(registry: Registry):
+    for workflow in registry.workflows.values():
+        if workflow.claim is not None:
+            continue
+        revoke = workflow.transition("revoke")
+        open_stages = {s for s, st in workflow.stages.items() if not st.final}
+        assert set(revoke.sources) == open_stages, workflow.name
+        assert revoke.dest == "revoked"
+
+
+# --- country procedures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["apmbc/lv", "apmbc/pl"])
+def test_country_procedures_keep_the_shared_ids(registry: Registry, name):
+    workflow = registry.workflow(name)
+    triggers = {t.trigger for t in workflow.transitions}
+    assert {"adopt", "sign", *INTERNATIONAL_TRIGGERS} <= triggers
+    assert set(workflow.stages) >= GENERIC_STATES
+    assert workflow.initial == "drafting"
+    assert workflow.transition("adopt").dest == "presidential_signature"
+    # the international part is the same as in the generic workflow
+    generic = registry.workflow("apmbc/generic")
+    for trigger in INTERNATIONAL_TRIGGERS - {"revoke"}:
+        assert workflow.transition(trigger) == generic.transition(trigger), trigger
+
+
+def test_poland_has_two_presidential_acts_sign_then_denounce(registry: Registry):
+    pl = registry.workflow("apmbc/pl")
+    sign, denounce = pl.transition("sign"), pl.transition("denounce")
+    assert sign.sources == ("presidential_signature",)
+    assert sign.dest == denounce.sources[0] == "presidential_denunciation"
+    assert denounce.dest == "mfa_coordination"
+    # the only way to the foreign ministry (other than revoking) is the act of denunciation
+    into_mfa = {t.trigger for t in pl.transitions if t.dest == "mfa_coordination"}
+    assert into_mfa == {"denounce"}
+    # and the Senate sits between the Sejm and the President
+    assert pl.transition("adopt").sources == ("senate",)
+
+
+def test_latvia_president_may_return_the_law_to_the_saeima(registry: Registry):
+    lv = registry.workflow("apmbc/lv")
+    back = lv.transition("return_to_parliament")
+    assert back.sources == ("presidential_signature",)
+    assert back.dest == "parliament"
+    assert lv.transition("sign").dest == "mfa_coordination"
+
+
+# --- evidence parsing --------------------------------------------------------------------------
+
+
+def test_int_evidence_is_coerced_from_text(generic: Workflow):
+    parsed = generic.transition("adopt").parse_evidence(
+        {"votes_for": "66", "votes_against": " 14 ", "abstained": 2}
+    )
+    assert parsed == {"votes_for": 66, "votes_against": 14, "abstained": 2}
+
+
+@pytest.mark.parametrize("value", ["-1", -1, "many", "12.5", True])
+def test_vote_counts_must_be_whole_numbers_from_zero(generic: Workflow, value):
+    with pytest.raises(InvalidInput) as exc:
+        generic.transition("adopt").parse_evidence({"votes_for": value, "votes_against": "0"})
+    assert exc.value.field == "evidence.votes_for"
+    assert "whole number >= 0" in exc.value.message
+
+
+def test_unknown_evidence_key_is_refused_naming_the_allowed_keys(generic: Workflow):
+    with pytest.raises(InvalidInput) as exc:
+        generic.transition("adopt").parse_evidence({"votes": "66"})
+    assert exc.value.field == "evidence.votes"
+    for allowed in ("votes_for", "votes_against", "abstained"):
+        assert allowed in exc.value.message
+
+
+def test_missing_required_evidence_is_named(generic: Workflow):
+    with pytest.raises(InvalidInput) as exc:
+        generic.transition("adopt").parse_evidence({"votes_for": "66"})
+    assert exc.value.field == "evidence.votes_against"
+    assert "required" in exc.value.message
+    assert "'adopt'" in exc.value.message
+
+
+def test_latvian_saeima_has_at_most_three_readings(registry: Registry):
+    reading = registry.workflow("apmbc/lv").transition("record_reading")
+    assert reading.parse_evidence({"chamber": "Saeima", "reading": "3"})["reading"] == 3
+    with pytest.raises(InvalidInput) as exc:
+        reading.parse_evidence({"chamber": "Saeima", "reading": "4"})
+    assert "<= 3" in exc.value.message
+
+
+def test_confidence_is_one_of_h_m_l(generic: Workflow):
+    sign = generic.transition("sign")
+    assert sign.parse_evidence({"confidence": "M"}) == {"confidence": "M"}
+    with pytest.raises(InvalidInput) as exc:
+        sign.parse_evidence({"confidence": "high"})
+    assert exc.value.field == "evidence.confidence"
+
+
+def test_unknown_trigger_is_refused_naming_the_workflows_steps(generic: Workflow):
+    with pytest.raises(NotFound) as exc:
+        generic.transition("ratify")
+    assert "'ratify'" in exc.value.message
+    assert "deposit" in exc.value.message
+    assert "take_effect" in exc.value.message
+
+
+# --- invalid definitions: one broken file at a time ------------------------------------------
+
+
+@pytest.fixture
+def wf(tmp_path: Path) -> Path:
+    """A private copy of workflows/ to break."""
+    root = tmp_path / "workflows"
+    shutil.copytree(WORKFLOWS, root)
+    return root
+
+
+def edit(root: Path, file: str, old: str, new: str) -> None:
+    path = root / file
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur once in {file}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def append(root: Path, file: str, text: str) -> None:
+    path = root / file
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def refusal(root: Path) -> str:
+    with pytest.raises(DefinitionError) as exc:
+        load_registry(root)
+    return exc.value.message
+
+
+def test_the_copy_loads_before_it_is_broken(wf: Path):
+    assert "apmbc/generic" in load_registry(wf).workflows
+
+
+def test_unknown_state_in_a_dest(wf: Path):
+    edit(
+        wf,
+        "procedures/generic.yaml",
+        "dest: presidential_signature",
+        "dest: presidental_signature",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "'adopt'" in message
+    assert "unknown state 'presidental_signature'" in message
+
+
+def test_unreachable_stage(wf: Path):
+    edit(
+        wf,
+        "procedures/generic.yaml",
+        "  - id: rejected\n",
+        "  - id: committee\n    label: In committee\n  - id: rejected\n",
+    )
+    append(
+        wf,
+        "procedures/generic.yaml",
+        "  - trigger: report_back\n    source: committee\n    dest: parliament\n"
+        "    label: Committee reports\n",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "unreachable" in message
+    assert "committee" in message
+
+
+def test_non_final_dead_end_stage(wf: Path):
+    # "effective" that forgot `final: true`, in a treaty whose revoke lists its sources: a case
+    # reaching it could never move again, yet would never count as finished.
+    edit(
+        wf,
+        "treaties/vclt-56.yaml",
+        "description: The State is no longer a party.\n      final: true\n",
+        "description: The State is no longer a party.\n",
+    )
+    edit(wf, "treaties/vclt-56.yaml", 'source: "*"', "source: [mfa_coordination, notice_period]")
+    message = refusal(wf)
+    assert "treaties/vclt-56.yaml" in message
+    assert "stage 'effective'" in message
+    assert "not final" in message
+
+
+def test_duplicate_trigger_in_one_file(wf: Path):
+    append(
+        wf,
+        "procedures/generic.yaml",
+        "  - trigger: sign\n    source: parliament\n    dest: mfa_coordination\n"
+        "    label: Signed again\n",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "duplicate trigger 'sign'" in message
+
+
+def test_procedure_redefining_an_international_trigger_is_refused(wf: Path):
+    # Two `deposit` transitions in one composed workflow: the lookup by trigger finds the
+    # procedure's first, so the treaty's deposit loses its evidence (reasons) and its effect
+    # (start_clock): no effective date would ever be computed. Issue 2 lists "duplicate trigger"
+    # among the problems a definition must be refused for.
+    append(
+        wf,
+        "procedures/generic.yaml",
+        "  - trigger: deposit\n    source: presidential_signature\n    dest: parliament\n"
+        "    label: Deposited early\n",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "deposit" in message
+
+
+def test_duplicate_stage_id_in_one_file(wf: Path):
+    # a second "parliament" would silently replace the first one's label and description
+    edit(
+        wf,
+        "procedures/generic.yaml",
+        "  - id: rejected\n",
+        "  - id: parliament\n    label: Second parliament\n  - id: rejected\n",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "parliament" in message
+
+
+def test_unknown_evidence_type(wf: Path):
+    edit(
+        wf,
+        "procedures/generic.yaml",
+        "reading: {type: int, required: true",
+        "reading: {type: integer, required: true",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "evidence.reading.type" in message
+    assert "'integer'" in message
+
+
+def test_unknown_guard(wf: Path):
+    edit(
+        wf,
+        "treaties/apmbc.yaml",
+        "guards: [effective_date_reached, no_armed_conflict]",
+        "guards: [effective_date_reached, no_armed_conflit]",
+    )
+    message = refusal(wf)
+    assert "treaties/apmbc.yaml" in message
+    assert "guards" in message
+    assert "'no_armed_conflit'" in message
+
+
+def test_missing_notice_period(wf: Path):
+    edit(wf, "treaties/apmbc.yaml", "  notice_period: {months: 6}\n", "")
+    message = refusal(wf)
+    assert "treaties/apmbc.yaml" in message
+    assert "clock.notice_period" in message
+    assert "missing" in message
+
+
+def test_missing_dest_of_a_transition(wf: Path):
+    edit(
+        wf,
+        "procedures/lv.yaml",
+        "    source: drafting\n    dest: parliament\n",
+        "    source: drafting\n",
+    )
+    message = refusal(wf)
+    assert "procedures/lv.yaml" in message
+    assert "dest" in message
+    assert "missing" in message
+
+
+def test_misspelt_key_is_refused_not_ignored(wf: Path):
+    # a typo in `final` must not silently make "rejected" an open stage
+    edit(
+        wf,
+        "procedures/generic.yaml",
+        "    label: Rejected by parliament\n    final: true",
+        "    label: Rejected by parliament\n    finale: true",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "finale" in message
+
+
+def test_invalid_yaml(wf: Path):
+    (wf / "procedures/lv.yaml").write_text("name: lv\nstages: [unclosed\n", encoding="utf-8")
+    message = refusal(wf)
+    assert "procedures/lv.yaml" in message
+    assert "YAML" in message
+
+
+def test_transition_leaving_a_final_stage(wf: Path):
+    append(
+        wf,
+        "procedures/generic.yaml",
+        "  - trigger: reconsider\n    source: rejected\n    dest: parliament\n"
+        "    label: Reconsidered\n",
+    )
+    message = refusal(wf)
+    assert "procedures/generic.yaml" in message
+    assert "'reconsider'" in message
+    assert "'rejected'" in message
