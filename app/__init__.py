@@ -20,7 +20,7 @@ from config import INSTANCE_DIR, Config
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; outside the `flask` command it refuses an un-migrated database."""
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="web/templates")
     app.config.from_object(Config)
     app.config.from_mapping(overrides or {})
     if not app.config["SECRET_KEY"]:

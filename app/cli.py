@@ -16,6 +16,7 @@ from app import tracker_of
 from app.cli_base import (
     OneLineErrors,
     TrackerGroup,
+    by_option,
     command,
     day,
     emit,
@@ -116,7 +117,7 @@ def cases_show(reference: str, as_of: str | None, as_json: bool) -> None:
 @click.argument("reference")
 @click.argument("trigger")
 @click.option("--on", "occurred_on", required=True, help="YYYY-MM-DD, or EARLIEST..LATEST")
-@click.option("--by", "actor", required=True, help="The user recording the step")
+@by_option
 @click.option("--comment", default="")
 @click.option("--evidence", multiple=True, metavar="KEY=VALUE")
 @click.option("--expected-version", type=int, help="Fail if the case moved past this version")
@@ -151,7 +152,7 @@ def cases_advance(
 @cases_group.command("correct")
 @click.argument("reference")
 @click.argument("seq", type=int)
-@click.option("--by", "actor", required=True)
+@by_option
 @click.option("--reason", required=True)
 @click.option("--on", "occurred_on", help="The corrected date (or EARLIEST..LATEST)")
 @click.option("--evidence", multiple=True, metavar="KEY=VALUE", help="KEY= removes a key")
@@ -176,7 +177,7 @@ def cases_correct(
 
 @cases_group.command("undo")
 @click.argument("reference")
-@click.option("--by", "actor", required=True)
+@by_option
 @click.option("--reason", required=True)
 @json_option
 @command()

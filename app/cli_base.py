@@ -10,13 +10,16 @@ from datetime import date
 from typing import Any, NoReturn, TypeVar
 
 import click
-from flask import current_app
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from app import check_schema
 from app.domain.clock import parse_date
 from app.domain.errors import DomainError, InvalidInput
 from app.persistence.migrate import SchemaNotCurrent
+from app.persistence.models import SYSTEM_ACTOR
 
 F = TypeVar("F", bound=Callable[..., Any])
 USAGE_EXIT = 2
@@ -70,12 +73,31 @@ def command(needs_schema: bool = True) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             except (DomainError, SchemaNotCurrent) as exc:
                 fail(str(exc))
+            except OperationalError as exc:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                fail(f"database: cannot use {_database(current_app)}: {reason}")
 
-        return run  # type: ignore[return-value]
+        return with_appcontext(run)  # type: ignore[return-value]
 
     return wrap
 
 
+def _database(app: Flask) -> str:
+    return make_url(app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+def _person(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    if value == SYSTEM_ACTOR:
+        raise click.BadParameter(
+            f"{SYSTEM_ACTOR!r} is the tracker's own actor (the sweep, seeded history); "
+            "give your user name"
+        )
+    return value
+
+
+by_option = click.option(
+    "--by", "actor", required=True, callback=_person, help="Your user name: who records this"
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -17,6 +18,7 @@ from app import create_app
 from app.domain.loader import Registry, load_registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
+from app.services import users
 from app.services.context import Tracker
 from app.services.users import create_user
 
@@ -37,6 +39,13 @@ def postgres_url() -> str | None:
         pytest.fail("CI must set TEST_DATABASE_URL so that the PostgreSQL tests run")
     pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+psycopg:///test)")
     return None
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its production cost takes ~0.2 s a hash; tests that are not about hashing
+    use the same algorithm at the lowest cost (a dedicated test checks the real parameters)."""
+    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture(scope="session")

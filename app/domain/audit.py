@@ -76,8 +76,11 @@ class ChainBreak:
         return f"{self.case_reference} event {self.seq}: {self.problem}"
 
 
-def verify_chain(records: Iterable[EventRecord]) -> ChainBreak | None:
-    """Check one case's events in sequence order; return the first break, or None."""
+def verify_chain(
+    records: Iterable[EventRecord], head: str | None = None, reference: str = ""
+) -> ChainBreak | None:
+    """Check one case's events in sequence order, and, when the case's recorded `head` (hash of
+    its newest event) is given, that no event is missing at the end; return the first break."""
     previous, expected_seq = GENESIS, 1
     for r in records:
         if r.seq != expected_seq:
@@ -87,4 +90,10 @@ def verify_chain(records: Iterable[EventRecord]) -> ChainBreak | None:
         if compute_hash(r) != r.hash:
             return ChainBreak(r.case_reference, r.seq, "content does not match its hash (edited)")
         previous, expected_seq = r.hash, expected_seq + 1
+    if head is not None and head != previous:
+        return ChainBreak(
+            reference,
+            expected_seq,
+            f"missing: the case records a newer event than event {expected_seq - 1}",
+        )
     return None

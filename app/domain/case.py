@@ -34,16 +34,15 @@ class CaseState:
     deposited_on: date | None = None
     named_effective_on: date | None = None
     armed_conflict_since: date | None = None
-    deferred: bool = False
     conflict_ended_on: date | None = None
     last_on: date | None = None
 
     def effective(self, clock: ClockRule | None) -> EffectiveDate | None:
-        """The effective date with how it was computed; None before the deposit or while an
-        armed conflict defers it."""
+        """The effective date with how it was computed; None before the deposit, and while a
+        recorded armed conflict defers it to a day not yet known (e.g. APMBC Art. 20(3))."""
         if clock is None or self.deposited_on is None:
             return None
-        if self.deferred and self.conflict_ended_on is None:
+        if self.armed_conflict_since is not None and self.conflict_ended_on is None:
             return None
         return effective_date(
             clock, self.deposited_on, self.named_effective_on, self.conflict_ended_on

@@ -134,10 +134,6 @@ def _record_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None)
     return replace(case, armed_conflict_since=case.armed_conflict_since or step.span.earliest)
 
 
-def _defer_effect(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
-    return replace(case, deferred=True)
-
-
 def _end_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
     return replace(case, conflict_ended_on=step.span.earliest)
 
@@ -145,6 +141,5 @@ def _end_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) ->
 APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]] = {
     "start_clock": _start_clock,
     "record_armed_conflict": _record_armed_conflict,
-    "defer_effect": _defer_effect,
     "end_armed_conflict": _end_armed_conflict,
 }

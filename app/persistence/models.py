@@ -90,6 +90,9 @@ class Case(Base):
     deposited_on: Mapped[date | None] = mapped_column(Date)
     effective_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The hash of the case's newest event: `audit verify` compares it with the chain, so a
+    # deleted last event shows too.
+    last_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set with every event, so that the row (and its version) changes even when a step keeps
     # the stage: the optimistic lock then covers every advance.

@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 from sqlalchemy import select
 
@@ -58,21 +59,19 @@ def _all_records(tracker: Tracker, batch: int = 500) -> Iterator[EventRecord]:
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
-    """Check every case's chain; the result names the first broken event, if any."""
+    """Check every case's chain and its recorded head; the result names the first break."""
+    with tracker.transaction() as session:
+        heads = {ref: head for ref, head in session.execute(select(Case.reference, Case.last_hash))}
     cases = events = 0
-    current: list[EventRecord] = []
-    for record in _all_records(tracker):
-        events += 1
-        if current and current[0].case_reference != record.case_reference:
-            cases += 1
-            if (found := verify_chain(current)) is not None:
-                return AuditResult(cases, events, found)
-            current = []
-        current.append(record)
-    if current:
-        cases += 1
-        if (found := verify_chain(current)) is not None:
+    for reference, group in groupby(_all_records(tracker), key=lambda r: r.case_reference):
+        records = list(group)
+        cases, events = cases + 1, events + len(records)
+        found = verify_chain(records, heads.pop(reference, None) or "", reference)
+        if found is not None:
             return AuditResult(cases, events, found)
+    for reference, head in sorted(heads.items()):
+        if head is not None:  # events recorded for this case, none left
+            return AuditResult(cases, events, verify_chain([], head, reference))
     return AuditResult(cases, events, None)
 
 

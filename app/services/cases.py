@@ -134,8 +134,9 @@ def advance(
         transition = flow.transition(trigger)
         require_role(user, transition.roles, f"'{trigger}'")
         records = event_records(session, row)
-        steps = steps_from_events(records)
-        current = replay(tracker.engine(flow), steps, today, row.opened_on)
+        engine = tracker.engine(flow)
+        current = replay(engine, steps_from_events(records), today, row.opened_on)
+        engine.check_trigger(current.state, trigger)
         step = Step(
             seq=len(records) + 1,
             trigger=trigger,
@@ -147,7 +148,7 @@ def advance(
             comment=comment.strip(),
             evidence=transition.parse_evidence(evidence or {}),
         )
-        moved = apply_step(tracker.engine(flow), current, step, today)
+        moved = apply_step(engine, current, step, today)
         append_event(session, row, records, step, moved.state, user)
         project(row, flow, moved)
         return build_view(tracker, session, row, event_records(session, row))
@@ -172,12 +173,12 @@ def correct(
         changes["evidence"] = dict(evidence)
     if comment is not None:
         changes["comment"] = comment.strip()
-    if not changes:
-        raise InvalidInput(
-            "changes: give a new occurred_on, evidence or comment to correct", field="changes"
-        )
     with tracker.transaction() as session:
         admin = _admin_context(tracker, session, reference, actor, "correcting")
+        if not changes:
+            raise InvalidInput(
+                "changes: give a new occurred_on, evidence or comment to correct", field="changes"
+            )
         target = _live_step(admin.steps, seq)
         transition = admin.flow.transition(target.trigger)
         for key, value in changes.get("evidence", {}).items():

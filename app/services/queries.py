@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
-from app.domain.countries import country_name
+from app.domain.countries import check_country, country_name
 from app.domain.errors import InvalidInput
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
@@ -20,6 +20,7 @@ from app.services.views import CaseView, build_view, event_records, load_case, t
 
 def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> CaseView:
     """The case rebuilt from its events, as it stands or as it stood on `as_of`."""
+    _check_past(tracker, as_of)
     with tracker.transaction() as session:
         row = load_case(session, reference)
         return build_view(tracker, session, row, event_records(session, row), as_of)
@@ -34,12 +35,26 @@ def list_cases(
     """Case summaries from the case rows' projection, by reference."""
     if state:
         _check_stage(tracker, state)
+    if treaty:
+        tracker.registry.treaty(treaty)
+    if country:
+        country = check_country(country)
     query = select(Case).order_by(Case.practice, Case.reference)
     for column, value in ((Case.state, state), (Case.treaty, treaty), (Case.country, country)):
         if value:
             query = query.where(column == value)
     with tracker.transaction() as session:
         return [_summary(row) for row in session.scalars(query)]
+
+
+def _check_past(tracker: Tracker, as_of: date | None) -> None:
+    today = tracker.today()
+    if as_of is not None and as_of > today:
+        raise InvalidInput(
+            f"as_of: {as_of.isoformat()} lies after today ({today.isoformat()}); the tracker "
+            "rebuilds the past, it does not forecast",
+            field="as_of",
+        )
 
 
 def _check_stage(tracker: Tracker, state: str) -> None:
@@ -99,6 +114,7 @@ class PendingCase:
 def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
     """Every open case with the steps it may take next, soonest date first; `as_of` rebuilds
     the situation on a past date from the events."""
+    _check_past(tracker, as_of)
     with tracker.transaction() as session:
         rows = list(session.scalars(select(Case).order_by(Case.reference)))
         records = _records_by_case(session, rows)
@@ -114,10 +130,14 @@ def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
 
 
 def _pending(view: CaseView) -> PendingCase:
-    due = next((a for a in view.available if a.due_on), None)
-    if due is not None and view.effective is not None:
-        return PendingCase(view, due.due_on, "takes effect", view.effective.basis)
-    return PendingCase(view, None, "", "")
+    period_end = view.state.period_end(view.workflow.clock)
+    due = next((a.due_on for a in view.available if a.due_on), None)
+    if due is None or period_end is None:
+        return PendingCase(view, None, "", "")
+    if view.effective is None:
+        what = "notice period ends; an armed conflict is recorded, so the effect is deferred"
+        return PendingCase(view, due, what, period_end.basis)
+    return PendingCase(view, due, "takes effect", view.effective.basis)
 
 
 def _records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:

@@ -57,6 +57,8 @@ def append_event(
         evidence=dict(step.evidence),
         prev_hash=records[-1].hash if records else GENESIS,
     )
+    record_hash = compute_hash(record)
+    row.last_hash = record_hash
     session.add(
         Event(
             case_id=row.id,
@@ -71,7 +73,7 @@ def append_event(
             comment=record.comment,
             evidence=dict(record.evidence),
             prev_hash=record.prev_hash,
-            hash=compute_hash(record),
+            hash=record_hash,
         )
     )
 

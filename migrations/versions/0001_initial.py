@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("deposited_on", sa.Date(), nullable=True),
         sa.Column("effective_on", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

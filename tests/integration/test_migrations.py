@@ -1,0 +1,139 @@
+"""The schema: Alembic round trip, models and migrations agree, events are append-only in the
+database itself, the app refuses an un-migrated database, SQLite's settings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app import create_app
+from app.domain.loader import Registry
+from app.persistence.database import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_session_factory
+from app.persistence.migrate import (
+    SchemaNotCurrent,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
+from app.persistence.models import Base
+from app.services.cases import advance, open_case
+from app.services.context import Tracker
+from app.services.queries import get_case
+from app.services.users import create_user
+from tests.conftest import MIGRATIONS, TODAY
+from tests.integration.conftest import SQLITE_ONLY, event_count, open_walked
+
+APP_TABLES = {"users", "cases", "events"}
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def _system_users(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(text("SELECT count(*) FROM users WHERE name = 'system'")).scalar_one()
+        )
+
+
+def test_upgrade_downgrade_upgrade_round_trip(db_url: str, registry: Registry) -> None:
+    engine = make_engine(db_url)
+    try:
+        upgrade(MIGRATIONS, db_url)
+        assert current_revision(engine) == head_revision(MIGRATIONS)
+        assert _tables(engine) >= APP_TABLES
+
+        downgrade(MIGRATIONS, db_url, "base")
+        assert current_revision(engine) is None
+        assert _tables(engine) == set()
+
+        upgrade(MIGRATIONS, db_url)
+        assert current_revision(engine) == head_revision(MIGRATIONS)
+        assert _tables(engine) >= APP_TABLES
+        assert _system_users(engine) == 1
+
+        # The re-created schema works, append-only triggers included.
+        tracker = Tracker(make_session_factory(engine), lambda: registry, today=lambda: TODAY)
+        create_user(tracker, "clerk", "clerk", "correct horse battery")
+        reference = open_case(
+            tracker, "EE", "apmbc", "clerk", opened_on=date(2025, 4, 24)
+        ).reference
+        advance(tracker, reference, "submit_to_parliament", "2025-04-24", "clerk")
+        assert get_case(tracker, reference).state.state == "parliament"
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text("UPDATE events SET comment = 'edited'"))
+    finally:
+        engine.dispose()
+
+
+def test_models_and_migrations_agree(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE events SET comment = 'edited', occurred_on = '2025-01-01'",
+        "DELETE FROM events",
+    ],
+    ids=["update", "delete"],
+)
+def test_database_refuses_to_change_or_delete_events(
+    tracker: Tracker, db_engine: Engine, statement: str
+) -> None:
+    reference = open_walked(tracker)
+    before = [h.to_json() for h in get_case(tracker, reference).history]
+
+    with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as conn:
+        conn.execute(text(statement))
+
+    assert event_count(db_engine, reference) == len(before)
+    assert [h.to_json() for h in get_case(tracker, reference).history] == before
+
+
+def test_database_refuses_an_event_of_no_case(tracker: Tracker, db_engine: Engine) -> None:
+    open_walked(tracker, steps=[])
+    with pytest.raises(IntegrityError), db_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO events (case_id, seq, trigger, from_state, to_state, "
+                "occurred_on, recorded_at, actor_id, comment, evidence, prev_hash, hash) "
+                "VALUES (9999, 1, 'adopt', 'parliament', 'presidential_signature', "
+                "'2025-01-01', CURRENT_TIMESTAMP, 1, '', '{}', :zero, :zero)"
+            ),
+            {"zero": "0" * 64},
+        )
+
+
+def test_app_refuses_an_unmigrated_database_and_names_the_fix(db_url: str) -> None:
+    config = {"DATABASE_URL": db_url, "SECRET_KEY": "test"}
+    with pytest.raises(SchemaNotCurrent, match="flask --app app db upgrade"):
+        create_app(config)
+
+    upgrade(MIGRATIONS, db_url)
+    downgrade(MIGRATIONS, db_url, "base")
+    with pytest.raises(SchemaNotCurrent, match="flask --app app db upgrade"):
+        create_app(config)
+
+    upgrade(MIGRATIONS, db_url)
+    app = create_app(config)  # at head: starts
+    app.extensions["db_engine"].dispose()
+
+
+@SQLITE_ONLY
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(db_engine: Engine) -> None:
+    with db_engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert busy == SQLITE_BUSY_TIMEOUT_MS
+    assert busy >= 5000
