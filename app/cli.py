@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from werkzeug.serving import run_simple
 
 from app import tracker_of
 from app.cli_base import (
@@ -273,7 +274,9 @@ def demo_command(port: int, no_serve: bool) -> None:
         click.echo(f"  {role:<7} user {name!r:<9} password {password}")
     if not no_serve:
         click.echo(f"serving on http://127.0.0.1:{port}/  (Ctrl+C stops)")
-        current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+        # Flask's app.run() refuses to start inside the `flask` command; serve directly.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the real app
+        run_simple("127.0.0.1", port, app, threaded=True)
 
 
 def _registry() -> Any:
