@@ -96,7 +96,7 @@ def cases_open(
 @command()
 def cases_list(state: str | None, treaty: str | None, country: str | None, as_json: bool) -> None:
     """List cases."""
-    rows = queries.list_cases(tracker_of(), state, treaty, country and country.upper())
+    rows = queries.list_cases(tracker_of(), state, treaty, country)
     if as_json:
         return emit(rows)
     for r in rows:

@@ -15,7 +15,7 @@ from app.domain.audit import ChainBreak, EventRecord, verify_chain
 from app.domain.errors import InvalidInput
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
-from app.services.views import to_record
+from app.services.recording import to_record
 
 EXPORT_FORMATS = ("csv", "json")
 CSV_COLUMNS = (

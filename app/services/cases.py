@@ -27,9 +27,16 @@ from app.domain.history import (
 )
 from app.persistence.models import Case, User
 from app.services.context import Tracker
-from app.services.recording import append_event, case_workflow, check_version, now, project
+from app.services.recording import (
+    append_event,
+    case_workflow,
+    check_version,
+    event_records,
+    now,
+    project,
+)
 from app.services.users import active_user, require_role, system_user
-from app.services.views import CaseView, build_view, event_records, load_case
+from app.services.views import CaseView, build_view, load_case
 
 WRITERS = ("clerk", "admin")
 ADMINS = ("admin",)

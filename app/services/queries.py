@@ -15,7 +15,8 @@ from app.domain.countries import check_country, country_name
 from app.domain.errors import InvalidInput
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
-from app.services.views import CaseView, build_view, event_records, load_case, to_record
+from app.services.recording import event_records, to_record
+from app.services.views import CaseView, build_view, load_case
 
 
 def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> CaseView:

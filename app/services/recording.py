@@ -1,9 +1,11 @@
-"""How a step becomes a stored event: the hash-chained row and the case's projection."""
+"""Events between the database and the domain: reading a case's records, appending a step
+as the next hash-chained row, and rewriting the case's projection."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import GENESIS, EventRecord, compute_hash
@@ -32,6 +34,30 @@ def check_version(row: Case, expected: int | None) -> None:
             f"{row.state}), not {expected}: someone else changed it; reload and try again",
             field="expected_version",
         )
+
+
+def event_records(session: Session, case: Case) -> list[EventRecord]:
+    """The case's events in sequence order, as the domain's records."""
+    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
+    return [to_record(case.reference, e) for e in rows]
+
+
+def to_record(reference: str, e: Event) -> EventRecord:
+    return EventRecord(
+        case_reference=reference,
+        seq=e.seq,
+        trigger=e.trigger,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        occurred_on=e.occurred_on,
+        occurred_until=e.occurred_until,
+        recorded_at=e.recorded_at,
+        actor=e.actor.name,
+        comment=e.comment,
+        evidence=e.evidence,
+        prev_hash=e.prev_hash,
+        hash=e.hash,
+    )
 
 
 def append_event(

@@ -16,7 +16,7 @@ from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
 from app.domain.history import due_transitions, fold, steps_from_events
-from app.persistence.models import Case, Event
+from app.persistence.models import Case
 from app.services.context import Tracker
 
 
@@ -101,30 +101,6 @@ class CaseView:
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
-
-
-def event_records(session: Session, case: Case) -> list[EventRecord]:
-    """The case's events in sequence order, as the domain's records."""
-    rows = session.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq))
-    return [to_record(case.reference, e) for e in rows]
-
-
-def to_record(reference: str, e: Event) -> EventRecord:
-    return EventRecord(
-        case_reference=reference,
-        seq=e.seq,
-        trigger=e.trigger,
-        from_state=e.from_state,
-        to_state=e.to_state,
-        occurred_on=e.occurred_on,
-        occurred_until=e.occurred_until,
-        recorded_at=e.recorded_at,
-        actor=e.actor.name,
-        comment=e.comment,
-        evidence=e.evidence,
-        prev_hash=e.prev_hash,
-        hash=e.hash,
-    )
 
 
 def build_view(
