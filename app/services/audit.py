@@ -7,13 +7,14 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from app.domain.audit import ChainBreak, EventRecord, verify_chain
 from app.domain.errors import InvalidInput
-from app.persistence.models import Case, Event
+from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.recording import to_record
 
@@ -46,13 +47,79 @@ class AuditResult:
         return self.first_break is None
 
 
-def _all_records(tracker: Tracker, batch: int = 500) -> Iterator[EventRecord]:
-    query = (
-        select(Event, Case.reference)
-        .join(Case, Event.case_id == Case.id)
-        .order_by(Case.reference, Event.seq)
-        .execution_options(yield_per=batch)
-    )
+@dataclass(frozen=True)
+class EventFilter:
+    """Narrows the log: by case, by who recorded, by trigger, by the UTC day recorded."""
+
+    case: str | None = None
+    actor: str | None = None
+    trigger: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def apply(self, query: Select[Event, str]) -> Select[Event, str]:
+        if self.since and self.until and self.since > self.until:
+            raise InvalidInput(
+                f"until: {self.until.isoformat()} is before since ({self.since.isoformat()})",
+                field="until",
+            )
+        if self.case:
+            query = query.where(Case.reference == self.case.strip().upper())
+        if self.actor:
+            query = query.where(Event.actor.has(User.name == self.actor.strip()))
+        if self.trigger:
+            query = query.where(Event.trigger == self.trigger.strip())
+        if self.since:
+            query = query.where(Event.recorded_at >= _midnight(self.since))
+        if self.until:
+            query = query.where(Event.recorded_at < _midnight(self.until + timedelta(days=1)))
+        return query
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _log_query() -> Select[Event, str]:
+    return select(Event, Case.reference).join(Case, Event.case_id == Case.id)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the log, newest first, with the total that matched."""
+
+    items: list[EventRecord]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_events(
+    tracker: Tracker, where: EventFilter, page: int = 1, per_page: int = 50
+) -> EventPage:
+    """A page of the events that match, newest recorded first."""
+    page, per_page = max(1, page), min(max(1, per_page), 500)
+    query = where.apply(_log_query())
+    with tracker.transaction() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.execute(
+            query.order_by(Event.recorded_at.desc(), Event.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        items = [to_record(reference, event) for event, reference in rows]
+    return EventPage(items, total, page, per_page)
+
+
+def _all_records(
+    tracker: Tracker, where: EventFilter | None = None, batch: int = 500
+) -> Iterator[EventRecord]:
+    query = (where or EventFilter()).apply(_log_query())
+    query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
     with tracker.transaction() as session:
         for event, reference in session.execute(query):
             yield to_record(reference, event)
@@ -75,21 +142,22 @@ def verify_audit(tracker: Tracker) -> AuditResult:
     return AuditResult(cases, events, None)
 
 
-def export_events(tracker: Tracker, fmt: str) -> Iterator[str]:
-    """The whole event log, streamed in chunks, as CSV or as a JSON array."""
+def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) -> Iterator[str]:
+    """The event log (or the part that matches), streamed in chunks, as CSV or a JSON array."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(
             f"format: {fmt!r} is not an export format; use {' or '.join(EXPORT_FORMATS)}",
             field="format",
         )
-    return _csv(tracker) if fmt == "csv" else _json(tracker)
+    records = _all_records(tracker, where)
+    return _csv(records) if fmt == "csv" else _json(records)
 
 
-def _csv(tracker: Tracker) -> Iterator[str]:
+def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
     writer.writeheader()
-    for record in _all_records(tracker):
+    for record in records:
         row = record.to_json()
         row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
         writer.writerow(row)
@@ -99,10 +167,10 @@ def _csv(tracker: Tracker) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def _json(tracker: Tracker) -> Iterator[str]:
+def _json(records: Iterator[EventRecord]) -> Iterator[str]:
     yield "["
     separator = "\n"
-    for record in _all_records(tracker):
+    for record in records:
         yield separator + json.dumps(record.to_json(), ensure_ascii=False)
         separator = ",\n"
     yield "\n]\n"

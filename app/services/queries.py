@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -34,16 +34,11 @@ def list_cases(
     country: str | None = None,
 ) -> list[dict[str, Any]]:
     """Case summaries from the case rows' projection, by reference."""
+    query = _filtered(
+        tracker, select(Case).order_by(Case.practice, Case.reference), treaty, country
+    )
     if state:
-        _check_stage(tracker, state)
-    if treaty:
-        tracker.registry.treaty(treaty)
-    if country:
-        country = check_country(country)
-    query = select(Case).order_by(Case.practice, Case.reference)
-    for column, value in ((Case.state, state), (Case.treaty, treaty), (Case.country, country)):
-        if value:
-            query = query.where(column == value)
+        query = query.where(Case.state == _check_stage(tracker, state))
     with tracker.transaction() as session:
         return [_summary(row) for row in session.scalars(query)]
 
@@ -58,13 +53,31 @@ def _check_past(tracker: Tracker, as_of: date | None) -> None:
         )
 
 
-def _check_stage(tracker: Tracker, state: str) -> None:
+def _filtered(
+    tracker: Tracker,
+    query: Select[Case],
+    treaty: str | None,
+    country: str | None,
+    stage: str | None = None,
+) -> Select[Case]:
+    """Checked filters on cases: unknown values are refused, naming what exists."""
+    if treaty:
+        query = query.where(Case.treaty == tracker.registry.treaty(treaty).code)
+    if country:
+        query = query.where(Case.country == check_country(country))
+    if stage:
+        _check_stage(tracker, stage)
+    return query
+
+
+def _check_stage(tracker: Tracker, state: str) -> str:
     stages = {s for w in tracker.registry.workflows.values() for s in w.stages}
     if state not in stages:
         raise InvalidInput(
             f"state: {state!r} is not a stage of any workflow; stages: {', '.join(sorted(stages))}",
             field="state",
         )
+    return state
 
 
 def _summary(row: Case) -> dict[str, Any]:
@@ -95,6 +108,7 @@ class PendingCase:
         stage = self.view.workflow.stages[self.view.state.state]
         return {
             **_summary(self.view.row),
+            "treaty_name": self.view.workflow.treaty.short_name,
             "state": stage.id,
             "stage": {"label": stage.label, "responsible": stage.responsible},
             "next_date": None
@@ -112,12 +126,19 @@ class PendingCase:
         }
 
 
-def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
+def pending(
+    tracker: Tracker,
+    as_of: date | None = None,
+    treaty: str | None = None,
+    country: str | None = None,
+    stage: str | None = None,
+) -> list[PendingCase]:
     """Every open case with the steps it may take next, soonest date first; `as_of` rebuilds
-    the situation on a past date from the events."""
+    the situation on a past date from the events. Filters narrow it by treaty, country, stage."""
     _check_past(tracker, as_of)
+    query = _filtered(tracker, select(Case).order_by(Case.reference), treaty, country, stage)
     with tracker.transaction() as session:
-        rows = list(session.scalars(select(Case).order_by(Case.reference)))
+        rows = list(session.scalars(query))
         records = _records_by_case(session, rows)
         items = []
         for row in rows:
@@ -126,8 +147,11 @@ def pending(tracker: Tracker, as_of: date | None = None) -> list[PendingCase]:
             view = build_view(tracker, session, row, records[row.id], as_of)
             if view.workflow.is_final(view.state.state):
                 continue
-            items.append(_pending(view))
-    return sorted(items, key=lambda p: (p.next_on or date.max, p.view.reference))
+            if stage is None or view.state.state == stage:
+                items.append(_pending(view))
+    return sorted(
+        items, key=lambda p: (p.next_on or date.max, p.view.row.practice, p.view.reference)
+    )
 
 
 def _pending(view: CaseView) -> PendingCase:

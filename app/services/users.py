@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import ROLES
@@ -13,8 +13,16 @@ from app.domain.errors import Forbidden, InvalidInput, NotFound
 from app.persistence.models import SYSTEM_ACTOR, User
 from app.services.context import Tracker
 
-# argon2-cffi's defaults are RFC 9106's low-memory profile, above OWASP's minimums for Argon2id.
+# argon2-cffi's defaults (Argon2id, 64 MiB, 3 iterations, 4 lanes) are RFC 9106's low-memory
+# profile, above OWASP's minimums (19 MiB, 2 iterations, 1 lane).
 _hasher = PasswordHasher()
+
+
+def hasher() -> PasswordHasher:
+    """The password hasher (tests swap in a cheaper one)."""
+    return _hasher
+
+
 MIN_PASSWORD_LENGTH = 12
 
 
@@ -39,7 +47,7 @@ def create_user(tracker: Tracker, name: str, role: str, password: str | None = N
     with tracker.transaction() as session:
         if session.scalar(select(User).where(User.name == name)) is not None:
             raise InvalidInput(f"name: a user named {name!r} exists already", field="name")
-        session.add(User(name=name, role=role, password_hash=_hasher.hash(password)))
+        session.add(User(name=name, role=role, password_hash=hasher().hash(password)))
     return password
 
 
@@ -85,4 +93,56 @@ def set_password(tracker: Tracker, name: str, password: str) -> None:
         )
     with tracker.transaction() as session:
         user = active_user(session, name)
-        user.password_hash = _hasher.hash(password)
+        user.password_hash = hasher().hash(password)
+        user.session_token = None  # a new password ends every session
+
+
+def _managed(session: Session, actor: str, name: str) -> User:
+    require_role(active_user(session, actor), ("admin",), "managing users")
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None or user.name == SYSTEM_ACTOR:
+        raise NotFound(f"user: no user named {name!r}", field="user")
+    return user
+
+
+def update_user(
+    tracker: Tracker, actor: str, name: str, role: str | None = None, active: bool | None = None
+) -> None:
+    """Admin: change a user's role or (de)activate them; deactivating ends their sessions.
+    The last active admin can be neither demoted nor deactivated."""
+    if role is not None:
+        check_role_name(role)
+    with tracker.transaction() as session:
+        user = _managed(session, actor, name)
+        loses_admin = (
+            user.role == "admin"
+            and user.active
+            and ((role is not None and role != "admin") or active is False)
+        )
+        if loses_admin and _active_admins(session) <= 1:
+            raise Forbidden(
+                f"user: {name!r} is the last active admin; make another admin first",
+                field="user",
+            )
+        if role is not None:
+            user.role = role
+        if active is not None:
+            user.active = active
+            if not active:
+                user.session_token = None
+
+
+def reset_password(tracker: Tracker, actor: str, name: str) -> str:
+    """Admin: give a user a new generated password (returned once); ends their sessions."""
+    password = secrets.token_urlsafe(12)
+    with tracker.transaction() as session:
+        user = _managed(session, actor, name)
+        user.password_hash = hasher().hash(password)
+        user.session_token = None
+    return password
+
+
+def _active_admins(session: Session) -> int:
+    query = select(func.count()).select_from(User)
+    query = query.where(User.role == "admin", User.active.is_(True), User.name != SYSTEM_ACTOR)
+    return session.scalar(query) or 0

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
-from app.domain.case import CaseState
+from app.domain.case import CaseState, Step
 from app.domain.clock import EffectiveDate
 from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
-from app.domain.history import due_transitions, fold, steps_from_events
+from app.domain.history import CORRECT, UNDO, due_transitions, fold, steps_from_events
 from app.persistence.models import Case
 from app.services.context import Tracker
 
@@ -48,6 +48,17 @@ class AvailableStep:
         }
 
 
+@dataclass
+class TimelineEntry:
+    """A recorded step as the timeline shows it: as recorded, as it now stands, and what
+    corrected or voided it."""
+
+    record: EventRecord
+    step: Step | None  # None once undone
+    corrections: list[EventRecord]
+    undone_by: EventRecord | None
+
+
 @dataclass(frozen=True)
 class CaseView:
     """A case as it stands (or stood on `as_of`), rebuilt from its events."""
@@ -58,11 +69,31 @@ class CaseView:
     effective: EffectiveDate | None
     available: tuple[AvailableStep, ...]
     history: tuple[EventRecord, ...]
+    steps: tuple[Step, ...] = ()
     as_of: date | None = None
 
     @property
     def reference(self) -> str:
         return self.row.reference
+
+    def timeline(self) -> list[TimelineEntry]:
+        """Each recorded step with the corrections of it and the undo that voided it, if any."""
+        current = {s.seq: s for s in self.steps}
+        entries = {
+            r.seq: TimelineEntry(r, current.get(r.seq), [], None)
+            for r in self.history
+            if r.trigger not in (CORRECT, UNDO)
+        }
+        for r in self.history:
+            if r.trigger == CORRECT and int(r.evidence["corrects"]) in entries:
+                entries[int(r.evidence["corrects"])].corrections.append(r)
+            elif r.trigger == UNDO and int(r.evidence["undoes"]) in entries:
+                entries[int(r.evidence["undoes"])].undone_by = r
+        return list(entries.values())
+
+    def taken(self) -> list[tuple[str, str, str]]:
+        """The path the case took: (from stage, trigger, to stage) for each live step."""
+        return [(s.from_state, s.trigger, s.to_state) for s in self.steps]
 
     @property
     def version(self) -> int:
@@ -127,6 +158,7 @@ def build_view(
             AvailableStep(t, due.get(t.trigger)) for t in workflow.available(state.state)
         ),
         history=tuple(records),
+        steps=tuple(steps),
         as_of=as_of,
     )
 

@@ -1,50 +1,86 @@
-"""Web layer: read-only pages until the staff UI lands (pending steps and case pages)."""
+"""Web layer: server-rendered pages for staff. Views parse, call a service, render or redirect."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, render_template, request
+from typing import Any
+
+from flask import Flask, render_template
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app import check_schema, tracker_of
-from app.domain.clock import parse_date
-from app.domain.errors import DomainError, NotFound
+from app import check_schema
 from app.persistence.migrate import SchemaNotCurrent
-from app.services import queries
+from app.web import admin, audit, auth, cases, format, pages
 
-pages = Blueprint("pages", __name__)
+csrf = CSRFProtect()
 
-
-@pages.get("/")
-def pending() -> str:
-    as_of_text = request.args.get("as_of")
-    try:
-        as_of = parse_date(as_of_text, "as_of") if as_of_text else None
-    except DomainError as exc:
-        abort(400, exc.message)
-    today = as_of or tracker_of().today()
-    items = [p.to_json(today) for p in queries.pending(tracker_of(), as_of)]
-    return render_template("pending.html", items=items, as_of=as_of, today=today)
-
-
-@pages.get("/cases/<reference>")
-def case(reference: str) -> str:
-    try:
-        view = queries.get_case(tracker_of(), reference)
-    except NotFound:
-        abort(404)
-    return render_template("case.html", case=view.to_json())
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+ERROR_MESSAGES = {
+    400: "The request was not understood.",
+    401: "Please sign in.",
+    403: "Your role does not allow this.",
+    404: "There is nothing at this address.",
+    405: "This address does not take that kind of request.",
+    409: "Someone else changed this meanwhile; reload and try again.",
+    413: "The request is too large.",
+    500: "Something went wrong on our side; nothing was saved.",
+}
 
 
 def register(app: Flask) -> None:
-    app.register_blueprint(pages)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    format.register(app)
+    app.context_processor(_layout_context)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SchemaNotCurrent, _schema_error)
 
     @app.before_request
-    def refuse_old_schema() -> Response | tuple[str, int] | None:
-        if app.config.get("_SCHEMA_OK"):
-            return None
-        try:
+    def refuse_old_schema() -> None:
+        if not app.config.get("_SCHEMA_OK"):
             check_schema(app)
-        except SchemaNotCurrent as exc:
-            return f"The tracker cannot start: {exc}\n", 503
-        app.config["_SCHEMA_OK"] = True
-        return None
+            app.config["_SCHEMA_OK"] = True
+
+
+def _layout_context() -> dict[str, Any]:
+    return {"me": current_user if current_user.is_authenticated else None}
+
+
+def _security_headers(response: Response) -> Response:
+    for header, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response
+
+
+def _http_error(exc: HTTPException) -> tuple[str, int]:
+    code = exc.code or 500
+    message = ERROR_MESSAGES.get(code, exc.description or "")
+    return render_template("error.html", code=code, message=message), code
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    message = "The form had expired or came from elsewhere (CSRF check). Reload and try again."
+    return render_template("error.html", code=400, message=message), 400
+
+
+def _schema_error(exc: SchemaNotCurrent) -> tuple[str, int]:
+    return render_template("error.html", code=503, message=f"The tracker cannot start: {exc}"), 503

@@ -1,0 +1,126 @@
+"""Signing in and out: password checks, throttling counted in the database, session tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.errors import DomainError
+from app.persistence.models import SYSTEM_ACTOR, SignInAttempt, User
+from app.services import users
+from app.services.context import Tracker
+from app.services.recording import now
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5  # per account in the window, since its last successful sign-in
+ADDRESS_FAILURES = 20  # per address in the window, across accounts
+
+
+class SignInRefused(DomainError):
+    """Wrong name or password (never says which), or too many failures."""
+
+    code = "sign_in_refused"
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """Who a session belongs to: what the web layer keeps in its login manager."""
+
+    id: int
+    name: str
+    role: str
+    token: str
+
+    @property
+    def session_id(self) -> str:
+        """The value stored in the session cookie: user and token together."""
+        return f"{self.id}:{self.token}"
+
+
+def sign_in(tracker: Tracker, name: str, password: str, address: str) -> SessionUser:
+    """Check the password; refuse while the account or the address is throttled. Every
+    attempt is stored (a failed one too, before the refusal) so that throttling counts it."""
+    name, moment = name.strip(), now()
+    signed_in: SessionUser | None = None
+    with tracker.transaction() as session:
+        _refuse_if_throttled(session, name, address, moment)
+        user = session.scalar(select(User).where(User.name == name))
+        if user is not None and user.active and _password_matches(user, password):
+            if users.hasher().check_needs_rehash(user.password_hash or ""):
+                user.password_hash = users.hasher().hash(password)
+            user.session_token = user.session_token or secrets.token_hex(32)
+            signed_in = SessionUser(user.id, user.name, user.role, user.session_token)
+        session.add(
+            SignInAttempt(
+                name=name, address=address, attempted_at=moment, succeeded=signed_in is not None
+            )
+        )
+    if signed_in is None:
+        raise SignInRefused("name: unknown name or wrong password", field="name")
+    return signed_in
+
+
+def _password_matches(user: User, password: str) -> bool:
+    if user.name == SYSTEM_ACTOR or not user.password_hash:
+        return False
+    try:
+        return bool(users.hasher().verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _failures(session: Session, since: datetime, **where: str) -> int:
+    query = select(func.count()).select_from(SignInAttempt)
+    query = query.where(SignInAttempt.attempted_at >= since, SignInAttempt.succeeded.is_(False))
+    for column, value in where.items():
+        query = query.where(getattr(SignInAttempt, column) == value)
+    return session.scalar(query) or 0
+
+
+def _refuse_if_throttled(session: Session, name: str, address: str, moment: datetime) -> None:
+    since = moment - THROTTLE_WINDOW
+    last_success = session.scalar(
+        select(func.max(SignInAttempt.attempted_at)).where(
+            SignInAttempt.name == name, SignInAttempt.succeeded.is_(True)
+        )
+    )
+    account_since = max(since, last_success) if last_success else since
+    minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+    if _failures(session, account_since, name=name) >= ACCOUNT_FAILURES:
+        raise SignInRefused(
+            f"name: too many failed sign-ins for this account; try again in {minutes} minutes "
+            "or ask an administrator to reset the password",
+            field="name",
+        )
+    if _failures(session, since, address=address) >= ADDRESS_FAILURES:
+        raise SignInRefused(
+            f"name: too many failed sign-ins from your address; try again in {minutes} minutes",
+            field="name",
+        )
+
+
+def session_user(tracker: Tracker, session_id: str) -> SessionUser | None:
+    """The active user a session cookie belongs to, or None once its token has changed."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    with tracker.transaction() as session:
+        user = session.get(User, int(user_id))
+        if user is None or not user.active or user.session_token is None:
+            return None
+        if not secrets.compare_digest(user.session_token, token):
+            return None
+        return SessionUser(user.id, user.name, user.role, user.session_token)
+
+
+def end_sessions(tracker: Tracker, user_id: int) -> None:
+    """End every session of the user (sign-out ends them on the server side too)."""
+    with tracker.transaction() as session:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.session_token = None

@@ -1,0 +1,108 @@
+"""Sign-in and sign-out, the session user, and the role check every view goes through."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from app import tracker_of
+from app.services import auth
+from app.web.forms import SignInForm, SignOutForm
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+bp = Blueprint("auth", __name__)
+
+
+class StaffUser(UserMixin):  # type: ignore[misc]
+    """The signed-in user as Flask-Login sees it; its id carries the session token."""
+
+    def __init__(self, user: auth.SessionUser) -> None:
+        self.user = user
+        self.name = user.name
+        self.role = user.role
+
+    def get_id(self) -> str:
+        return self.user.session_id
+
+    def may(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+@login_manager.user_loader  # type: ignore[untyped-decorator]
+def load_user(session_id: str) -> StaffUser | None:
+    user = auth.session_user(tracker_of(), session_id)
+    return StaffUser(user) if user else None
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Let only these roles through (403 otherwise); anonymous visitors go to the sign-in page."""
+
+    def wrap(view: F) -> F:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return wrap
+
+
+def safe_next(target: str | None) -> str:
+    """A `next` address only within this site: a path, never another host or scheme."""
+    if not target:
+        return url_for("pages.pending")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.pending")
+    if "\\" in target:
+        return url_for("pages.pending")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    form = SignInForm()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))
+    if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
+        try:
+            user = auth.sign_in(tracker_of(), form.name.data, form.password.data, address)
+        except auth.SignInRefused as exc:
+            form.name.errors.append(exc.message.removeprefix("name: "))
+            return render_template("login.html", form=form), 401
+        session.clear()  # no session fixation: the signed-in session starts empty
+        login_user(StaffUser(user))
+        flash(f"Signed in as {user.name} ({user.role}).", "success")
+        return redirect(safe_next(form.next.data))
+    form.next.data = form.next.data or request.args.get("next", "")
+    return render_template("login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> str | Response:
+    form = SignOutForm()
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if request.method == "POST" and form.validate_on_submit():
+        auth.end_sessions(tracker_of(), current_user.user.id)
+        logout_user()
+        session.clear()
+        flash("Signed out. Every session of this account has ended.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("logout.html", form=form)

@@ -1,0 +1,44 @@
+"""Flask-WTF forms: each carries its CSRF token. Rules about cases live in the services; these
+only say what a field is, so that the page can label it and show its error beside it."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.domain.definitions import ROLES
+
+
+class SignInForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """A button that changes something: only the CSRF token (sign-out, sweep, verify...)."""
+
+
+SignOutForm = ActionForm
+
+
+class OpenCaseForm(FlaskForm):  # type: ignore[misc]
+    country = SelectField("Country", validators=[DataRequired()])
+    treaty = SelectField("Treaty", validators=[DataRequired()])
+    opened_on = StringField(
+        "Opened on",
+        validators=[Optional()],
+        description="The real-world start (YYYY-MM-DD); "
+        "leave empty for today. Its year is part of the reference.",
+    )
+    note = TextAreaField("What opened the case", validators=[Optional(), Length(max=2000)])
+
+
+class NewUserForm(FlaskForm):  # type: ignore[misc]
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)])
+    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="viewer")
+
+
+class RoleForm(FlaskForm):  # type: ignore[misc]
+    role = SelectField("Role", choices=[(r, r) for r in ROLES])

@@ -1,0 +1,71 @@
+"""The overview pages: pending steps (the home page) and the dashboard."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request
+
+from app import tracker_of
+from app.domain.clock import parse_date
+from app.domain.countries import country_name
+from app.domain.errors import DomainError
+from app.services import queries, reports
+from app.web.auth import requires
+
+bp = Blueprint("pages", __name__)
+DUE_SOON_DAYS = 30
+
+
+def optional_date(name: str) -> date | None:
+    """A date from the query string, or None; a bad one raises InvalidInput naming it."""
+    value = request.args.get(name, "").strip()
+    return parse_date(value, name) if value else None
+
+
+def _choices() -> dict[str, list[tuple[str, str]]]:
+    registry = tracker_of().registry
+    stages = {s.id: s.label for w in registry.workflows.values() for s in w.stages.values()}
+    countries = sorted({c["country"] for c in queries.list_cases(tracker_of())})
+    return {
+        "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
+        "country": sorted(((c, country_name(c)) for c in countries), key=lambda c: c[1]),
+        "stage": sorted(stages.items(), key=lambda s: s[1]),
+    }
+
+
+@bp.get("/")
+@requires()
+def pending() -> tuple[str, int]:
+    """Every open case with its next steps; filters, sorting and an as-of date."""
+    chosen = {k: request.args.get(k, "").strip() or None for k in ("treaty", "country", "stage")}
+    sort = request.args.get("sort", "date")
+    error, items, as_of = None, [], None
+    try:
+        as_of = optional_date("as_of")
+        found = queries.pending(tracker_of(), as_of, **chosen)
+        if sort == "reference":
+            found.sort(key=lambda p: p.view.reference)
+        reference_day = as_of or tracker_of().today()
+        items = [p.to_json(reference_day) for p in found]
+    except DomainError as exc:
+        error = exc
+    return render_template(
+        "pending.html",
+        items=items,
+        as_of=as_of,
+        chosen=chosen,
+        sort=sort,
+        choices=_choices(),
+        error=error,
+        due_soon=DUE_SOON_DAYS,
+    ), (400 if error else 200)
+
+
+@bp.get("/dashboard")
+@requires()
+def dashboard() -> str:
+    """Cases by treaty and stage, dates in the next 90 days, recent activity."""
+    return render_template(
+        "dashboard.html", board=reports.dashboard(tracker_of()), horizon=reports.UPCOMING_DAYS
+    )
