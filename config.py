@@ -18,6 +18,8 @@ class Config:
     )
     WORKFLOWS_DIR: Path = Path(os.environ.get("WORKFLOWS_DIR", ROOT / "workflows"))
     MIGRATIONS_DIR: Path = ROOT / "migrations"
+    # Behind HTTPS, set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
+    SESSION_COOKIE_SECURE: bool = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False

@@ -134,9 +134,9 @@ class _Diagram:
             row.top, y = y, y + row.height + self._gap(i)
         self.height = y - self._gap(len(self.rows) - 1) + PAD
 
-    def _taken(self, base: str, t: Transition, src: int | None = None) -> str:
+    def _on_path(self, t: Transition, src: int | None = None) -> bool:
         sources = t.sources if src is None else (self.order[src],)
-        return base + " taken" * any((s, t.trigger, t.dest) in self.taken for s in sources)
+        return any((s, t.trigger, t.dest) in self.taken for s in sources)
 
     def _row(self, i: int, stage_id: str) -> _Row:
         stage = self.w.stages[stage_id]
@@ -144,7 +144,7 @@ class _Diagram:
         if stage.responsible:
             lines += [("stage-body", 11, ln) for ln in _wrap(stage.responsible, BOX_W - 20, 11)]
         for t in self.loops.get(i, []):
-            cls = self._taken("loop", t, i)
+            cls = "loop" + " taken" * self._on_path(t, i)
             lines += [(cls, 11, ln) for ln in _wrap("also: " + t.label, BOX_W - 20, 11)]
         return _Row(lines, height=14 + sum(size + 4 for _, size, _ in lines))
 
@@ -207,7 +207,7 @@ class _Diagram:
         for i, ts in self.straight.items():
             top, bottom = self.rows[i].top + self.rows[i].height, self.rows[i + 1].top
             label, d = self._straight_label(i), f"M{LINE_X} {_n(top)}V{_n(bottom - 1)}"
-            cls = max(self._taken("edge", t, i) for t in ts)
+            cls = "edge" + " taken" * any(self._on_path(t, i) for t in ts)
             out.append(
                 self._edge(cls, d, label, LINE_X + 10, (top + bottom) / 2 - 7 * len(label) + 11)
             )
@@ -220,12 +220,12 @@ class _Diagram:
             )
             above = self.rows[a.label_gap]
             mid = (above.top + above.height + self.rows[a.label_gap + 1].top) / 2
-            cls = self._taken("edge", a.t, a.src)
+            cls = "edge" + " taken" * self._on_path(a.t, a.src)
             out.append(self._edge(cls, d, a.lines, lx + 6, mid - 7 * len(a.lines) + 11))
         for t in self.anys:  # one short arrow, instead of one from each open stage
             y = ports[(self.index[t.dest], t.trigger)]
             d = f"M{BOX_R + NOTE_DX - 6} {_n(y)}H{BOX_R + 1}"
-            cls = self._taken("edge note", t)
+            cls = "edge note" + " taken" * self._on_path(t)
             out.append(self._edge(cls, d, [t.label, ANY_NOTE], BOX_R + NOTE_DX, y - 3))
         return out
 
