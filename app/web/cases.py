@@ -11,9 +11,11 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app import tracker_of
+from app.domain.audit import EventRecord
 from app.domain.clock import parse_date
 from app.domain.errors import Conflict, DomainError, NotFound
 from app.services import cases, queries
+from app.services.views import CaseView
 from app.web.auth import requires
 from app.web.diagram import render_diagram
 from app.web.forms import ActionForm, OpenCaseForm
@@ -46,10 +48,18 @@ def _case_page(
         diagram=render_diagram(view.workflow, view.state.state, view.taken()),
         failed=failed,
         error=error,
+        newer=_newer_events(view) if error is not None and error.code == "conflict" else [],
         as_of_error=as_of_error,
         entered=request.form if failed else {},
         action=ActionForm(),
     ), status
+
+
+def _newer_events(view: CaseView) -> list[EventRecord]:
+    """The events recorded since the version the user's form was made from (each event moves
+    the case's version by one, from 1 at opening)."""
+    seen = _version()
+    return [r for r in view.history if seen is not None and r.seq >= seen]
 
 
 @bp.get("/cases/<reference>")
