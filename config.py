@@ -20,6 +20,9 @@ class Config:
     MIGRATIONS_DIR: Path = ROOT / "migrations"
     # Behind HTTPS, set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
     SESSION_COOKIE_SECURE: bool = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    MAX_CONTENT_LENGTH: int = 1024 * 1024  # forms and JSON bodies are small; refuse more
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False

@@ -168,6 +168,7 @@ def _pending(view: CaseView) -> PendingCase:
 def _records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:
     references = {row.id: row.reference for row in rows}
     grouped: dict[int, list[EventRecord]] = defaultdict(list)
-    for event in session.scalars(select(Event).order_by(Event.case_id, Event.seq)):
+    query = select(Event).where(Event.case_id.in_(references)).order_by(Event.case_id, Event.seq)
+    for event in session.scalars(query):
         grouped[event.case_id].append(to_record(references[event.case_id], event))
     return grouped

@@ -39,10 +39,6 @@ ERROR_MESSAGES = {
 
 
 def register(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     csrf.init_app(app)
     auth.login_manager.init_app(app)
     for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp):

@@ -13,6 +13,7 @@ from app.web.auth import requires
 from app.web.forms import ActionForm, NewUserForm, RoleForm
 
 bp = Blueprint("admin", __name__)
+STATUS = {"forbidden": 403, "not_found": 404}
 
 
 def _users_page(status: int = 200, **shown: object) -> tuple[str, int]:
@@ -52,7 +53,7 @@ def _change(name: str, **change: object) -> Response | tuple[str, int]:
         users.update_user(tracker_of(), current_user.name, name, **change)  # type: ignore[arg-type]
     except DomainError as exc:
         flash(exc.message, "error")
-        return _users_page(403 if exc.code == "forbidden" else 422)
+        return _users_page(STATUS.get(exc.code, 422))
     flash(f"{name}: saved.", "success")
     return redirect(url_for("admin.index"))
 
@@ -82,7 +83,7 @@ def password(name: str) -> tuple[str, int]:
         new_password = users.reset_password(tracker_of(), current_user.name, name)
     except DomainError as exc:
         flash(exc.message, "error")
-        return _users_page(404 if exc.code == "not_found" else 422)
+        return _users_page(STATUS.get(exc.code, 422))
     return _users_page(reset=(name, new_password))
 
 

@@ -9,6 +9,7 @@ import pycountry
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from app import tracker_of
 from app.domain.audit import EventRecord
@@ -156,9 +157,13 @@ def undo(reference: str) -> Response | tuple[str, int]:
 def _open_form() -> OpenCaseForm:
     form = OpenCaseForm()
     countries = sorted(pycountry.countries, key=lambda c: c.name)
-    form.country.choices = [("", "Choose a country")] + [(c.alpha_2, c.name) for c in countries]
+    form.country.choices = [SelectChoice("", "Choose a country")] + [
+        SelectChoice(c.alpha_2, c.name) for c in countries
+    ]
     registry = tracker_of().registry
-    form.treaty.choices = [(code, t.short_name) for code, t in sorted(registry.treaties.items())]
+    form.treaty.choices = [
+        SelectChoice(code, t.short_name) for code, t in sorted(registry.treaties.items())
+    ]
     return form
 
 

@@ -4,7 +4,14 @@ only say what a field is, so that the page can label it and show its error besid
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.domain.definitions import ROLES
@@ -37,8 +44,8 @@ class OpenCaseForm(FlaskForm):  # type: ignore[misc]
 
 class NewUserForm(FlaskForm):  # type: ignore[misc]
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    role = SelectField("Role", choices=[(r, r) for r in ROLES], default="viewer")
+    role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES], default="viewer")
 
 
 class RoleForm(FlaskForm):  # type: ignore[misc]
-    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES])

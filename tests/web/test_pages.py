@@ -1,9 +1,10 @@
-"""The read-only pages as a browser sees them: the pending list (now and on a past date) and a
-case's page with its history, evidence and how its effective date was computed."""
+"""The overview pages as signed-in staff see them: the pending steps (now and on a past date,
+filtered and sorted, with what each role may do), the dashboard, and the users page."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from flask import Flask
@@ -11,140 +12,273 @@ from flask.testing import FlaskClient
 
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
-from app.services.demo import seed_demo
+from app.services.users import list_users
+from tests.web.conftest import (
+    LV,
+    PRACTICE,
+    SignIn,
+    form_posting_to,
+    forms_in,
+    html_of,
+    location,
+    post,
+    references_listed,
+    row_linking,
+    submit,
+)
 
-LV = "LV-APMBC-2025"
-PRACTICE = "PRACTICE-APMBC-GENERIC"
-SCRIPT = "<script>alert(1)</script>"
-ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
-def test_pages_render_with_the_apps_own_template_loader(app: Flask, tracker: Tracker) -> None:
-    """The app finds its own templates (app/web/templates): no page is a 500."""
-    seed_demo(tracker)
-    plain = app.test_client()
-    assert plain.get("/").status_code == 200
-    assert plain.get(f"/cases/{LV}").status_code == 200
+# Cases in their notice period on 27 Nov 2026, by when they take effect (deposit + 6 months).
+OVERDUE = "FR-APMBC-2026"  # 1 Nov 2026: 26 days ago, the sweep has not run
+DUE_SOON = "DE-APMBC-2026"  # 10 Dec 2026: in 13 days
+LATER = "AT-APMBC-2026"  # 1 Feb 2027: in 66 days
+FAR = "SE-APMBC-2026"  # 20 May 2027: beyond the dashboard's 90 days
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture
-def seeded(tracker: Tracker) -> Tracker:
-    seed_demo(tracker)
-    return tracker
+def clocks(practice: Tracker) -> Tracker:
+    """Four cases whose instruments the depositary received on different days (recorded in
+    this order), and the practice case."""
+    for country, deposited in (("FR", "05-01"), ("DE", "06-10"), ("AT", "08-01"), ("SE", "11-20")):
+        view = open_case(
+            practice,
+            country,
+            "apmbc",
+            "clerk",
+            workflow="apmbc/international-only",
+            opened_on=date(2026, 3, 1),
+        )
+        advance(
+            practice,
+            view.reference,
+            "deposit",
+            f"2026-{deposited}",
+            "clerk",
+            evidence={"reasons": "Security situation"},
+        )
+    return practice
 
 
 def page(client: FlaskClient, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     assert response.mimetype == "text/html"
-    return response.get_data(as_text=True)
+    return html_of(response)
 
 
-def row_of(html: str, reference: str) -> str:
-    """The table row of the pending list that links to `reference`."""
-    rows = [r for r in re.split(r"<tr>", html) if f'href="/cases/{reference}"' in r]
-    assert len(rows) == 1, f"{reference} is listed {len(rows)} times"
-    return rows[0].split("</tr>")[0]
+# ----------------------------------------------------------------------------- pending steps
 
 
 def test_pending_page_lists_the_open_cases_with_their_next_steps(
-    client: FlaskClient, seeded: Tracker
+    seeded: Tracker, signed_in: SignIn
 ) -> None:
-    html = page(client, "/")
-    row = row_of(html, PRACTICE)
-    assert "Drafting" in row
+    html = page(signed_in("clerk"), "/")
+    assert 'Signed in as <strong>clerk</strong> <span class="role">clerk</span>' in html
+    row = row_linking(html, PRACTICE)
+    assert "Drafting" in row and "Government" in row  # stage and who is responsible
     assert "Bill submitted to parliament" in row  # the label of its next step
-    intl = row_of(html, "PRACTICE-APMBC-INTERNATIONAL-ONLY")
+    intl = row_linking(html, "PRACTICE-APMBC-INTERNATIONAL-ONLY")
     assert "Depositary receives the instrument" in intl
-    assert 'href="/cases/UA-APMBC-2025"' in html
+    assert "Ukraine" in row_linking(html, "UA-APMBC-2025")
     # Cases that took effect are not pending any more.
     assert f'href="/cases/{LV}"' not in html
     assert 'href="/cases/BI-ROME-STATUTE-2016"' not in html
 
 
-def test_pending_page_as_of_a_past_date(client: FlaskClient, seeded: Tracker) -> None:
-    html = page(client, "/?as_of=2025-07-01")
-    assert "as of 2025-07-01" in html
-    row = row_of(html, LV)
-    assert "takes effect 2025-12-27" in row
-    assert "2025-06-27 + 6 months, APMBC Art. 20(3)" in row
+def test_pending_page_filters_by_treaty_country_and_stage(
+    app: Flask, seeded: Tracker, signed_in: SignIn
+) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash is a 500 in the table, not an error
+    viewer = signed_in("viewer")
+    expected = {
+        "/?treaty=rome-statute": (
+            200,
+            ["PRACTICE-ROME-STATUTE-GENERIC", "PRACTICE-ROME-STATUTE-INTERNATIONAL-ONLY"],
+        ),
+        "/?country=UA": (200, ["UA-APMBC-2025"]),
+        "/?country=DE": (200, []),  # no case of Germany
+        "/?stage=mfa_coordination": (
+            200,
+            [
+                "PRACTICE-APMBC-INTERNATIONAL-ONLY",
+                "PRACTICE-ROME-STATUTE-INTERNATIONAL-ONLY",
+                "PRACTICE-VCLT-56-INTERNATIONAL-ONLY",
+            ],
+        ),
+        "/?treaty=apmbc&stage=mfa_coordination": (200, ["PRACTICE-APMBC-INTERNATIONAL-ONLY"]),
+        "/?treaty=nato": (400, []),
+    }
+    shown = {}
+    for url in expected:
+        response = viewer.get(url)
+        html = html_of(response)
+        shown[url] = (response.status_code, references_listed(html) if "<tbody>" in html else [])
+    assert shown == expected
+    html = page(viewer, "/?country=UA")
+    assert '<option value="UA" selected>' in html  # the filter stays chosen
+    assert "Nothing pending for these filters." in page(viewer, "/?country=DE")
+    assert "nato" in html_of(viewer.get("/?treaty=nato"))
+
+
+def test_pending_page_sorts_by_next_date_or_reference(clocks: Tracker, signed_in: SignIn) -> None:
+    viewer = signed_in("viewer")
+    by_date = references_listed(page(viewer, "/"))
+    assert by_date == [OVERDUE, DUE_SOON, LATER, FAR, PRACTICE]  # no date yet: last
+    by_reference = references_listed(page(viewer, "/?sort=reference"))
+    assert by_reference == sorted(by_date)
+
+
+def test_pending_page_as_of_a_past_date(seeded: Tracker, signed_in: SignIn) -> None:
+    html = page(signed_in("clerk"), "/?as_of=2025-07-01")
+    assert "as of 1 Jul 2025" in html
     assert 'value="2025-07-01"' in html
+    row = row_linking(html, LV)
+    assert "takes effect 27 dec 2025" in row.lower()
+    assert "in 179 days" in row  # counted from the as-of date
+    assert "2025-06-27 + 6 months, APMBC Art. 20(3)" in row
+    assert "Notice period" in row
+    assert 'class="button"' not in html  # nothing is recorded on the past
     # Burundi left the Rome Statute in 2017: not pending in 2025.
     assert 'href="/cases/BI-ROME-STATUTE-2016"' not in html
 
 
-def test_pending_page_before_any_case(client: FlaskClient, seeded: Tracker) -> None:
-    html = page(client, "/?as_of=2000-01-01")
+def test_pending_page_of_an_empty_database(tracker: Tracker, signed_in: SignIn) -> None:
+    viewer = signed_in("viewer")
+    html = page(viewer, "/")
     assert "Nothing pending." in html
     assert 'href="/cases/' not in html
 
 
-def test_pending_page_of_an_empty_database(client: FlaskClient) -> None:
-    assert "Nothing pending." in page(client, "/")
+def test_pending_page_with_a_bad_as_of_is_400(tracker: Tracker, signed_in: SignIn) -> None:
+    viewer = signed_in("viewer")
+    for value in ("2025-13-01", "2025-02-30", "yesterday", "01.07.2025"):
+        response = viewer.get("/", query_string={"as_of": value})
+        assert response.status_code == 400, value
+        assert "YYYY-MM-DD" in html_of(response), value
+    future = viewer.get("/?as_of=2026-11-28")
+    assert future.status_code == 400
+    assert "lies after today" in html_of(future)
 
 
-@pytest.mark.parametrize("value", ["2025-13-01", "2025-02-30", "yesterday", "01.07.2025"])
-def test_pending_page_with_a_bad_as_of_is_400(
-    client: FlaskClient, seeded: Tracker, value: str
+def test_step_buttons_only_for_roles_that_may_record_the_step(
+    practice: Tracker, signed_in: SignIn
 ) -> None:
-    response = client.get("/", query_string={"as_of": value})
-    assert response.status_code == 400
-    assert "YYYY-MM-DD" in response.get_data(as_text=True)
+    link = f'<a class="button" href="/cases/{PRACTICE}#step-submit_to_parliament">'
+    for role in ("clerk", "admin"):
+        assert link in row_linking(page(signed_in(role), "/"), PRACTICE), role
+    viewer_page = page(signed_in("viewer"), "/")
+    row = row_linking(viewer_page, PRACTICE)
+    assert "<span>Bill submitted to parliament</span>" in row  # the label, not a link
+    assert 'class="button"' not in viewer_page
+    sweep_forms = {
+        role: [f for f in forms_in(page(signed_in(role), "/")) if f.action == "/sweep"]
+        for role in ("viewer", "clerk", "admin")
+    }
+    assert {role: len(found) for role, found in sweep_forms.items()} == {
+        "viewer": 0,
+        "clerk": 0,
+        "admin": 1,
+    }
 
 
-def test_case_page_shows_history_votes_and_effective_date_basis(
-    client: FlaskClient, seeded: Tracker
+def test_overdue_and_due_soon_dates_are_marked(clocks: Tracker, signed_in: SignIn) -> None:
+    html = page(signed_in("clerk"), "/")
+    overdue = row_linking(html, OVERDUE)
+    assert overdue.startswith(' class="overdue"')
+    assert "Takes effect 1 Nov 2026</strong>, 26 days ago" in overdue
+    assert '<span class="tag warn">overdue</span>' in overdue
+    soon = row_linking(html, DUE_SOON)
+    assert soon.startswith(' class="due-soon"')
+    assert "Takes effect 10 Dec 2026</strong>, in 13 days" in soon
+    assert '<span class="tag soon">due soon</span>' in soon
+    later = row_linking(html, LATER)
+    assert later.startswith(' class=""')
+    assert "in 66 days" in later and "tag" not in later.split("Next date", 1)[1].split("</td>")[0]
+
+
+def test_the_admin_runs_the_sweep_from_the_pending_page(clocks: Tracker, signed_in: SignIn) -> None:
+    admin = signed_in("admin")
+    form = form_posting_to(page(admin, "/"), "/sweep")
+    response = submit(admin, form)
+    assert location(response) == "/"
+    html = page(admin, "/")
+    assert f"{OVERDUE}: take_effect on 2026-11-01." in html
+    assert OVERDUE not in references_listed(html)
+    assert DUE_SOON in references_listed(html)
+
+
+# --------------------------------------------------------------------------------- dashboard
+
+
+def test_dashboard_shows_counts_upcoming_dates_and_recent_activity(
+    clocks: Tracker, signed_in: SignIn
 ) -> None:
-    html = page(client, f"/cases/{LV}")
-    assert LV in html and "Latvia" in html
-    assert "2025-12-27 (2025-06-27 + 6 months, APMBC Art. 20(3))" in html
-    assert "2025-06-27" in html  # deposited
-    history = html.split("<h2>History</h2>", 1)[1]
-    for trigger in ("submit_to_parliament", "adopt", "sign", "deposit", "take_effect"):
-        assert trigger in history, trigger
-    assert "votes_for: 66" in history
-    assert "votes_against: 14" in history
-    assert "abstained: 2" in history
-    assert "2025-04-23..2025-04-24" in history  # the proclamation's bounds, not a made-up day
-    assert history.count("<li>") == len(re.findall(r"\(\w+ &rarr; \w+\)", history))
-
-
-def test_case_page_reference_is_case_insensitive(client: FlaskClient, seeded: Tracker) -> None:
-    assert LV in page(client, f"/cases/{LV.lower()}")
-
-
-def test_case_page_escapes_what_users_typed(client: FlaskClient, seeded: Tracker) -> None:
-    advance(
-        seeded,
-        PRACTICE,
-        "submit_to_parliament",
-        "2026-01-05",
-        "clerk",
-        comment=SCRIPT,
-        evidence={"bill": '<img src=x onerror="alert(2)">'},
+    advance(clocks, PRACTICE, "submit_to_parliament", "2026-11-26", "admin")
+    html = page(signed_in("viewer"), "/dashboard")
+    counts = html.split('id="by-stage"', 1)[1].split("</section>", 1)[0]
+    assert re.search(
+        r"<td>APMBC \(Ottawa Convention\)</td><td><a [^>]*>Notice period</a></td>"
+        r'<td class="num">4</td>',
+        counts,
     )
-    html = page(client, f"/cases/{PRACTICE}")
-    assert ESCAPED_SCRIPT in html
-    assert SCRIPT not in html
-    assert "<script" not in html.lower()
-    assert "<img" not in html
-    assert "&lt;img src=x" in html
+    assert "In parliament" not in counts  # practice cases are not counted
+    upcoming = html.split('id="upcoming"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>10 Dec 2026</strong> (in 13 days)" in upcoming
+    assert "<strong>1 Feb 2027</strong> (in 66 days)" in upcoming
+    assert f'href="/cases/{DUE_SOON}"' in upcoming
+    assert FAR not in upcoming  # 20 May 2027 is beyond 90 days
+    recent = html.split('id="recent"', 1)[1].split("</section>", 1)[0]
+    items = re.findall(r"<li>(.*?)</li>", recent, re.S)
+    assert f"{PRACTICE}</a>: submit_to_parliament by admin" in items[0]  # newest first
+    assert f"{FAR}</a>: deposit by clerk" in items[1]
+    assert "UTC" in items[0]
 
 
-def test_case_page_escapes_the_opening_note(client: FlaskClient, tracker: Tracker) -> None:
-    view = open_case(tracker, "FI", "apmbc", "clerk", note=f"Note {SCRIPT}")
-    html = page(client, f"/cases/{view.reference}")
-    assert f"Note {ESCAPED_SCRIPT}" in html
-    assert SCRIPT not in html
+# ------------------------------------------------------------------------------------- users
 
 
-@pytest.mark.parametrize("reference", ["XX-NONE-2025", "LV-APMBC-1999", "%3Cscript%3E"])
-def test_unknown_case_is_404(client: FlaskClient, seeded: Tracker, reference: str) -> None:
-    response = client.get(f"/cases/{reference}")
-    assert response.status_code == 404
-    assert "<script>" not in response.get_data(as_text=True)
+def test_admin_creates_a_user_and_sees_the_password_once(
+    tracker: Tracker, signed_in: SignIn
+) -> None:
+    admin = signed_in("admin")
+    html = page(admin, "/users")
+    for name in ("viewer", "clerk", "admin"):
+        assert f'action="/users/{name}/role"' in html
+    response = submit(admin, form_posting_to(html, "/users"), name="ilze", role="clerk")
+    assert response.status_code == 201
+    found = re.search(
+        r"Created <strong>ilze</strong>\. Their password, shown only now: <code>([^<]+)</code>",
+        html_of(response),
+    )
+    assert found
+    password = found.group(1)
+    assert password not in page(admin, "/users")  # shown once only
+    assert {"name": "ilze", "role": "clerk", "active": True} in list_users(tracker)
+    assert signed_in("ilze", password).get("/cases/new").status_code == 200
+    again = post(admin, "/users", {"name": "ilze", "role": "viewer"})
+    assert again.status_code == 422
+    assert "exists already" in html_of(again)
+
+
+def test_admin_changes_a_role(tracker: Tracker, signed_in: SignIn) -> None:
+    admin = signed_in("admin")
+    form = form_posting_to(page(admin, "/users"), "/users/viewer/role")
+    assert form.fields["role"] == "viewer"
+    response = submit(admin, form, role="clerk")
+    assert location(response) == "/users"
+    assert "viewer: saved." in page(admin, "/users")
+    assert {"name": "viewer", "role": "clerk", "active": True} in list_users(tracker)
+
+
+def test_the_last_admin_cannot_be_demoted_or_deactivated(
+    tracker: Tracker, signed_in: SignIn
+) -> None:
+    admin = signed_in("admin")
+    for url, data in (("/users/admin/role", {"role": "viewer"}), ("/users/admin/active", {})):
+        response = post(admin, url, data)
+        assert response.status_code == 403, url
+        assert "is the last active admin; make another admin first" in html_of(response)
+        assert {"name": "admin", "role": "admin", "active": True} in list_users(tracker)
+    # With a second admin, the first may step down.
+    assert post(admin, "/users/viewer/role", {"role": "admin"}).status_code == 302
+    assert post(admin, "/users/admin/role", {"role": "clerk"}).status_code == 302
+    assert admin.get("/users").status_code == 403
