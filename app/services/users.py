@@ -114,6 +114,8 @@ def update_user(
         check_role_name(role)
     with tracker.transaction() as session:
         user = _managed(session, actor, name)
+        if active is False and user.name == actor:
+            raise Forbidden("user: you cannot deactivate yourself", field="user")
         loses_admin = (
             user.role == "admin"
             and user.active
