@@ -114,8 +114,6 @@ def update_user(
         check_role_name(role)
     with tracker.transaction() as session:
         user = _managed(session, actor, name)
-        if active is False and user.name == actor:
-            raise Forbidden("user: you cannot deactivate yourself", field="user")
         loses_admin = (
             user.role == "admin"
             and user.active
@@ -126,6 +124,8 @@ def update_user(
                 f"user: {name!r} is the last active admin; make another admin first",
                 field="user",
             )
+        if active is False and user.name == actor:
+            raise Forbidden("user: you cannot deactivate yourself", field="user")
         if role is not None:
             user.role = role
         if active is not None:
