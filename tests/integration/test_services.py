@@ -21,7 +21,8 @@ from app.services.audit import verify_audit
 from app.services.cases import advance, correct, open_case, sweep, undo_last
 from app.services.context import Tracker
 from app.services.queries import get_case, list_cases, pending
-from tests.conftest import Today
+from app.services.users import create_user, list_users, update_user
+from tests.conftest import PASSWORD, Today
 from tests.integration.conftest import (
     FI_TO_DEPOSIT,
     case_version,
@@ -602,3 +603,15 @@ def test_stale_expected_version_is_a_conflict_naming_the_current_version(
 def test_references_are_found_whatever_their_case(tracker: Tracker) -> None:
     reference = open_walked(tracker, steps=[])
     assert get_case(tracker, reference.lower()).reference == reference
+
+
+def test_an_admin_cannot_deactivate_themselves_but_may_deactivate_another(
+    tracker: Tracker,
+) -> None:
+    create_user(tracker, "second-admin", "admin", PASSWORD)
+    with pytest.raises(Forbidden, match="deactivate yourself"):
+        update_user(tracker, "admin", "admin", active=False)
+    update_user(tracker, "admin", "second-admin", active=False)
+    active = {u["name"]: u["active"] for u in list_users(tracker)}
+    assert active["admin"] is True
+    assert active["second-admin"] is False
