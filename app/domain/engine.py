@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from transitions import EventData, Machine, MachineError
+from transitions.extensions import GraphMachine
 
 from app.domain.definitions import Workflow
 from app.domain.errors import NotAllowed
@@ -86,6 +87,27 @@ class Engine:
         return (
             f"trigger: '{trigger}' is not allowed in stage '{state}' ({label}); allowed: {allowed}"
         )
+
+
+def diagram_source(workflow: Workflow) -> str:
+    """The workflow as Mermaid state-diagram source, as transitions draws it."""
+
+    class _Start:
+        pass
+
+    machine = GraphMachine(
+        model=_Start(),
+        states=list(workflow.stages),
+        transitions=[
+            {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+            for t in workflow.transitions
+        ],
+        initial=workflow.initial,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=workflow.label,
+    )
+    return str(machine.get_graph().draw(None))
 
 
 class Engines:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import check_schema
 from app.persistence.migrate import SchemaNotCurrent
-from app.web import admin, audit, auth, cases, format, pages
+from app.web import admin, api, audit, auth, cases, format, pages
 
 csrf = CSRFProtect()
 
@@ -40,8 +40,9 @@ ERROR_MESSAGES = {
 
 def register(app: Flask) -> None:
     csrf.init_app(app)
+    csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp):
+    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     format.register(app)
     app.context_processor(_layout_context)
@@ -67,7 +68,9 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _http_error(exc: HTTPException) -> tuple[str, int]:
+def _http_error(exc: HTTPException) -> Any:
+    if request.path.startswith("/api/"):
+        return api.http_error_json(exc)
     code = exc.code or 500
     message = ERROR_MESSAGES.get(code, exc.description or "")
     return render_template("error.html", code=code, message=message), code

@@ -1,0 +1,98 @@
+"""Personal API tokens: created once (shown once), stored as SHA-256, listed, revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.domain.errors import InvalidInput, NotFound
+from app.persistence.models import SYSTEM_ACTOR, ApiToken, User
+from app.services.auth import SessionUser
+from app.services.context import Tracker
+from app.services.recording import now
+from app.services.users import active_user
+
+TOKEN_PREFIX = "wt_"
+
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits: a plain SHA-256 cannot be reversed or guessed, and it lets
+    # a token be found by its hash (a salted password hash could not be looked up).
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(tracker: Tracker, owner: str, label: str = "") -> str:
+    """A new token for `owner`; the only time it is ever shown."""
+    label = label.strip()
+    if len(label) > 80:
+        raise InvalidInput("label: at most 80 characters", field="label")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with tracker.transaction() as session:
+        user = active_user(session, owner)
+        if user.name == SYSTEM_ACTOR:
+            raise InvalidInput("user: the system actor has no tokens", field="user")
+        session.add(ApiToken(user=user, label=label, prefix=token[:10], token_hash=_digest(token)))
+    return token
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    label: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "prefix": self.prefix,
+            "created_at": self.created_at.isoformat(),
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked": self.revoked_at is not None,
+        }
+
+
+def list_tokens(tracker: Tracker, owner: str) -> list[TokenInfo]:
+    """The owner's tokens, newest first (never the tokens themselves)."""
+    with tracker.transaction() as session:
+        user = active_user(session, owner)
+        rows = session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+        )
+        return [
+            TokenInfo(t.id, t.label, t.prefix, t.created_at, t.last_used_at, t.revoked_at)
+            for t in rows
+        ]
+
+
+def revoke_token(tracker: Tracker, owner: str, token_id: int) -> None:
+    """Revoke one of the owner's tokens; it stops working at once."""
+    with tracker.transaction() as session:
+        user = active_user(session, owner)
+        token = session.get(ApiToken, token_id)
+        if token is None or token.user_id != user.id:
+            raise NotFound(f"token: {owner} has no token {token_id}", field="token")
+        token.revoked_at = token.revoked_at or now()
+
+
+def token_user(tracker: Tracker, token: str) -> SessionUser | None:
+    """The active owner of a valid, unrevoked token, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with tracker.transaction() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if row is None or row.revoked_at is not None:
+            return None
+        user: User = row.user
+        if not user.active:
+            return None
+        row.last_used_at = now()
+        return SessionUser(user.id, user.name, user.role, "")
