@@ -26,14 +26,14 @@ from app.cli_base import (
     json_option,
 )
 from app.cli_text import print_case, print_pending
+from app.cli_users import users_group
 from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
-from app.services import audit, cases, demo, queries, users
+from app.services import audit, cases, demo, queries
 from app.services.views import workflow_json
 
 db_group = TrackerGroup("db", help="Database schema (Alembic).")
-users_group = TrackerGroup("users", help="Staff accounts.")
 cases_group = TrackerGroup("cases", help="Withdrawal cases.")
 audit_group = TrackerGroup("audit", help="The event log and its hash chains.")
 workflows_group = TrackerGroup("workflows", help="Workflow definitions under workflows/.")
@@ -45,22 +45,6 @@ def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     migrate.upgrade(current_app.config["MIGRATIONS_DIR"], current_app.config["DATABASE_URL"])
     click.echo("database is at the newest schema")
-
-
-@users_group.command("create")
-@click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["viewer", "clerk", "admin"]))
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@json_option
-@command()
-def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> None:
-    """Create a user; prints a generated password unless one is given on stdin."""
-    given = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    password = users.create_user(tracker_of(), name, role, given)
-    shown = None if given else password
-    if as_json:
-        return emit({"name": name, "role": role, "password": shown})
-    click.echo(f"created {role} {name}" + (f" with password {shown}" if shown else ""))
 
 
 @cases_group.command("open")

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import check_schema
 from app.persistence.migrate import SchemaNotCurrent
-from app.web import admin, api, audit, auth, cases, format, pages
+from app.web import admin, api, audit, auth, cases, format, pages, settings
 
 csrf = CSRFProtect()
 
@@ -42,7 +42,7 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp, api.bp):
+    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp, settings.bp, api.bp):
         app.register_blueprint(blueprint)
     format.register(app)
     app.context_processor(_layout_context)

@@ -1,0 +1,161 @@
+"""The treaty dates a calendar shows: deposits, effective dates and the clock's due steps."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Literal
+
+from app.domain.case import Step
+from app.domain.clock import DateSpan
+from app.domain.guards import GUARD_CHECKS
+from app.services.context import Tracker
+from app.services.queries import get_case, list_cases, pending
+from app.services.views import AvailableStep, CaseView
+
+Kind = Literal["deposited", "effective", "due"]
+KINDS: tuple[Kind, ...] = ("deposited", "effective", "due")
+UID_DOMAIN = "withdrawal-tracker"
+# Guards and effects that mark a step as the withdrawal taking effect: a case that ended by
+# one of them took effect; one that ended otherwise (revoked) never did.
+_TAKES_EFFECT_GUARD = "effective_date_reached"
+_TAKES_EFFECT_EFFECT = "end_armed_conflict"
+
+
+@dataclass(frozen=True)
+class CalendarItem:
+    """One day of one case: what happens (or is due) then, worded for a calendar entry.
+
+    `kinds` lists everything that falls on the day, in the order deposited, effective, due;
+    `kind` is the first of them."""
+
+    reference: str
+    country_name: str
+    day: date
+    kinds: tuple[Kind, ...]
+    summary: str
+    description: str
+    uid: str
+
+    @property
+    def kind(self) -> Kind:
+        return self.kinds[0]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: Kind
+    title: str  # for the summary
+    text: str  # a sentence of the description
+
+
+def calendar_items(tracker: Tracker, include_practice: bool = False) -> list[CalendarItem]:
+    """Every case's deposit and effective dates and, for open cases, the clock's due steps
+    (overdue ones too); one item per case and day, by day. Practice cases only on request."""
+    today = tracker.today()
+    open_views = {p.view.reference: p.view for p in pending(tracker)}
+    items: list[CalendarItem] = []
+    for summary in list_cases(tracker):
+        if summary["practice"] and not include_practice:
+            continue
+        reference = summary["reference"]
+        view = open_views.get(reference)
+        if view is None:
+            if summary["deposited"] is None:
+                continue  # closed before the depositary received anything: no dates
+            view = get_case(tracker, reference)
+        items.extend(_case_items(view, summary["country_name"], today))
+    return sorted(items, key=lambda i: (i.day, i.reference))
+
+
+def _case_items(view: CaseView, country: str, today: date) -> list[CalendarItem]:
+    by_day: dict[date, list[_Entry]] = defaultdict(list)
+    for day, entry in _entries(view, today):
+        by_day[day].append(entry)
+    return [_item(view, country, day, entries) for day, entries in by_day.items()]
+
+
+def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
+    found: list[tuple[date, _Entry]] = []
+    flow, state = view.workflow, view.state
+    if state.deposited_on is not None:
+        text = (
+            "Instrument of withdrawal received; the notice period starts. "
+            f"Depositary: {flow.treaty.depositary}."
+        )
+        title = "instrument received by the depositary"
+        found.append((state.deposited_on, _Entry("deposited", title, text)))
+    if view.effective is not None and _may_take_effect(view):
+        verb = "took" if flow.is_final(state.state) else "takes"
+        text = f"Withdrawal {verb} effect: {view.effective.basis}."
+        found.append((view.effective.on, _Entry("effective", "withdrawal takes effect", text)))
+    if not flow.is_final(state.state):
+        period_end = state.period_end(flow.clock)
+        basis = f" ({period_end.basis})" if period_end else ""
+        for step in _due_steps(view):
+            assert step.due_on is not None
+            late = (today - step.due_on).days
+            overdue = f" Overdue by {_days(late)}: not yet recorded." if late > 0 else ""
+            t = step.transition
+            text = f"Step due: {t.label} ({t.trigger}){basis}.{overdue}"
+            found.append((step.due_on, _Entry("due", f"step due: {t.label}", text)))
+    return found
+
+
+def _may_take_effect(view: CaseView) -> bool:
+    """Open cases may still take effect; a closed one did only if its last stage is where a
+    taking-effect step leads (a revoked withdrawal keeps its computed date, but never took
+    effect)."""
+    if not view.workflow.is_final(view.state.state):
+        return True
+    return any(
+        t.dest == view.state.state
+        and (_TAKES_EFFECT_GUARD in t.guards or _TAKES_EFFECT_EFFECT in t.effects)
+        for t in view.workflow.transitions
+    )
+
+
+def _due_steps(view: CaseView) -> list[AvailableStep]:
+    """The clock's steps whose guards would let them happen on their day: take effect, or the
+    deferral when an armed conflict is recorded, not both."""
+    return [a for a in view.available if a.due_on is not None and _guards_pass(view, a)]
+
+
+def _guards_pass(view: CaseView, available: AvailableStep) -> bool:
+    assert available.due_on is not None
+    t = available.transition
+    step = Step(
+        seq=0,
+        trigger=t.trigger,
+        from_state=view.state.state,
+        to_state=t.dest,
+        span=DateSpan.exact(available.due_on),
+        actor="",
+        recorded_at=datetime.combine(available.due_on, time(), UTC),
+    )
+    clock = view.workflow.clock
+    return all(GUARD_CHECKS[g](view.state, step, clock) is None for g in t.guards)
+
+
+def _item(view: CaseView, country: str, day: date, entries: list[_Entry]) -> CalendarItem:
+    entries = sorted(entries, key=lambda e: KINDS.index(e.kind))
+    stage = view.workflow.stages[view.state.state]
+    practice = " Practice case." if view.row.practice else ""
+    header = (
+        f"{view.reference}: {country} and the {view.workflow.treaty.short_name}. "
+        f"Stage: {stage.label}.{practice}"
+    )
+    return CalendarItem(
+        reference=view.reference,
+        country_name=country,
+        day=day,
+        kinds=tuple(e.kind for e in entries),
+        summary=f"{view.reference}: {'; '.join(e.title for e in entries)} ({country})",
+        description="\n".join([*(e.text for e in entries), "", header]),
+        uid=f"{view.reference}-{day.isoformat()}@{UID_DOMAIN}",
+    )
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
