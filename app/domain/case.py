@@ -35,12 +35,13 @@ class CaseState:
     named_effective_on: date | None = None
     armed_conflict_since: date | None = None
     conflict_ended_on: date | None = None
+    revoked_on: date | None = None
     last_on: date | None = None
 
     def effective(self, clock: ClockRule | None) -> EffectiveDate | None:
         """The effective date with how it was computed; None before the deposit, and while a
         recorded armed conflict defers it to a day not yet known (e.g. APMBC Art. 20(3))."""
-        if clock is None or self.deposited_on is None:
+        if clock is None or self.deposited_on is None or self.revoked_on is not None:
             return None
         if self.armed_conflict_since is not None and self.conflict_ended_on is None:
             return None

@@ -21,7 +21,7 @@ ROLES = ("viewer", "clerk", "admin")
 EVIDENCE_TYPES = ("text", "int", "date", "choice")
 # Guards are implemented in app.domain.guards, effects in app.domain.history.
 GUARDS = tuple(GUARD_CHECKS)
-EFFECTS = ("start_clock", "record_armed_conflict", "end_armed_conflict")
+EFFECTS = ("start_clock", "record_armed_conflict", "end_armed_conflict", "revoke_notice")
 # Triggers the service records itself; a definition may not use these names.
 RESERVED_TRIGGERS = ("correct", "undo")
 # The evidence key under which a notice names a later effective date (Rome Statute Art. 127).

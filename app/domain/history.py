@@ -138,8 +138,13 @@ def _end_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) ->
     return replace(case, conflict_ended_on=step.span.earliest)
 
 
+def _revoke_notice(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, revoked_on=step.span.earliest)
+
+
 APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]] = {
     "start_clock": _start_clock,
     "record_armed_conflict": _record_armed_conflict,
     "end_armed_conflict": _end_armed_conflict,
+    "revoke_notice": _revoke_notice,
 }

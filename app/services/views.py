@@ -124,6 +124,7 @@ class CaseView:
                 "effective_basis": self.effective.basis if self.effective else None,
                 "notice_period_ends": _iso(period_end.on if period_end else None),
                 "armed_conflict_since": _iso(self.state.armed_conflict_since),
+                "revoked": _iso(self.state.revoked_on),
             },
             "available_triggers": [a.to_json() for a in self.available],
             "history": [h.to_json() for h in self.history],

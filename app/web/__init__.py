@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from app import check_schema
 from app.persistence.migrate import SchemaNotCurrent
-from app.web import admin, api, audit, auth, cases, format, pages, settings
+from app.web import admin, api, audit, auth, calendar, cases, format, pages, settings
 
 csrf = CSRFProtect()
 
@@ -42,7 +42,8 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    for blueprint in (auth.bp, pages.bp, cases.bp, audit.bp, admin.bp, settings.bp, api.bp):
+    blueprints = (auth, pages, cases, audit, admin, settings, api, calendar)
+    for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     format.register(app)
     app.context_processor(_layout_context)

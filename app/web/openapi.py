@@ -15,59 +15,59 @@ from app.web.api import MAX_PER_PAGE
 docs_bp = Blueprint("openapi", __name__)
 
 Schema = dict[str, Any]
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-ROLE = {"type": "string", "enum": ["viewer", "clerk", "admin"]}
 TEXT: Schema = {"type": "string"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 DAY: Schema = {"type": "string", "format": "date"}
+COUNT: Schema = {"type": "integer", "minimum": 0}
+HASH: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+ROLE: Schema = {"type": "string", "enum": ["viewer", "clerk", "admin"]}
+FILLED: Schema = {"type": "string", "minLength": 1, "pattern": r"\S"}  # not blank
 
 
-def _ref(name: str) -> Schema:
-    return {"$ref": f"#/components/schemas/{name}"}
+def _ref(name: str, kind: str = "schemas") -> Schema:
+    return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _null(schema: Schema) -> Schema:
-    """The schema, or null (OpenAPI 3.1 has no `nullable`; null is a JSON Schema type)."""
-    if "type" in schema:
-        return {**schema, "type": [schema["type"], "null"]}
-    return {"oneOf": [schema, {"type": "null"}]}
+def _null(schema: Schema, doc: str = "") -> Schema:
+    """The schema, or null (OpenAPI 3.1 has no `nullable`: null is a JSON Schema type)."""
+    nullable = (
+        {**schema, "type": [schema["type"], "null"]}
+        if "type" in schema
+        else {"oneOf": [schema, {"type": "null"}]}
+    )
+    return {**nullable, "description": doc} if doc else nullable
 
 
-def _obj(description: str = "", **properties: Schema) -> Schema:
+def _arr(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+def _obj(doc: str = "", /, **properties: Schema) -> Schema:
     """A response object: every key listed is always present, and no other key is."""
-    schema: Schema = {
-        "type": "object",
-        "required": list(properties),
-        "properties": properties,
-        "additionalProperties": False,
-    }
-    return {"description": description, **schema} if description else schema
+    schema = {"type": "object", "required": list(properties), "properties": properties}
+    return {**({"description": doc} if doc else {}), **schema, "additionalProperties": False}
 
 
-def _list_of(item: Schema, **extra: Schema) -> Schema:
-    return _obj(items={"type": "array", "items": item}, **extra)
+def _input(doc: str, required: list[str], **properties: Schema) -> Schema:
+    """A request body: the keys named are required; other keys are ignored."""
+    return {"type": "object", "description": doc, "required": required, "properties": properties}
 
 
-PAGED = {"total": {"type": "integer", "minimum": 0}, "page": {**INT, "minimum": 1}}
-EVIDENCE_FIELD = _obj(
-    key=TEXT,
-    type={"type": "string", "enum": ["text", "int", "date", "choice"]},
-    required=BOOL,
-    label=TEXT,
-    allowed={**TEXT, "description": "what is allowed, in words (e.g. 'a whole number >= 0')"},
-)
+def _doc(schema: Schema, doc: str, **extra: Any) -> Schema:
+    return {**schema, "description": doc, **extra}
+
+
 STEP = {
     "trigger": TEXT,
     "label": TEXT,
-    "roles": {"type": "array", "items": ROLE},
-    "due_on": {**_null(DAY), "description": "for the treaty clock's steps: the day it is due"},
-    "date_note": {**TEXT, "description": "what occurred_on means for this step"},
+    "roles": _arr(ROLE),
+    "due_on": _null(DAY, "for the treaty clock's steps: the day the step is due"),
+    "date_note": _doc(TEXT, "what occurred_on means for this step"),
 }
 SUMMARY = {
     "reference": TEXT,
-    "country": {**TEXT, "description": "ISO 3166-1 alpha-2 code (ZZ for practice cases)"},
+    "country": _doc(TEXT, "ISO 3166-1 alpha-2 code (ZZ for a practice case)"),
     "country_name": TEXT,
     "treaty": TEXT,
     "workflow": TEXT,
@@ -77,30 +77,46 @@ SUMMARY = {
     "effective": _null(DAY),
     "version": {**INT, "minimum": 1},
 }
+PAGED = {"total": COUNT, "page": {**INT, "minimum": 1}, "per_page": {**INT, "minimum": 1}}
+ERROR: Schema = {
+    "type": "object",
+    "required": ["code", "message", "field"],
+    "additionalProperties": False,
+    "properties": {
+        "code": _doc(TEXT, "e.g. malformed, unauthorized, forbidden, not_found, conflict"),
+        "message": _doc(TEXT, "what was wrong and what is allowed, for a person to read"),
+        "field": _null(TEXT, "the input at fault, when there is one"),
+        "current_version": _doc(INT, "409 on a case: the case's version now"),
+        "current_state": _doc(TEXT, "409 on a case: the case's stage now"),
+    },
+}
+DATE_RANGE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
         "required": ["error"],
+        "properties": {"error": ERROR},
+        "additionalProperties": False,
+    },
+    "VersionConflict": {
+        "description": "A stale expected_version: the error says the case's version and stage",
+        "type": "object",
+        "required": ["error"],
         "additionalProperties": False,
         "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message", "field"],
-                "additionalProperties": False,
-                "properties": {
-                    "code": {**TEXT, "description": "e.g. malformed, unauthorized, not_found"},
-                    "message": TEXT,
-                    "field": {**_null(TEXT), "description": "the input at fault, if one is"},
-                    "current_version": {**INT, "description": "409 only: the case's version"},
-                    "current_state": {**TEXT, "description": "409 only: the case's stage"},
-                },
-            }
+            "error": {**ERROR, "required": [*ERROR["required"], "current_version", "current_state"]}
         },
     },
-    "EvidenceField": EVIDENCE_FIELD,
+    "EvidenceField": _obj(
+        key=TEXT,
+        type={"type": "string", "enum": ["text", "int", "date", "choice"]},
+        required=BOOL,
+        label=TEXT,
+        allowed=_doc(TEXT, "what is allowed, in words (e.g. 'a whole number >= 0')"),
+    ),
     "AvailableTrigger": _obj(
-        "A step the case may take next", **STEP, evidence={"type": "array", "items": EVIDENCE_FIELD}
+        "A step the case may take next", **STEP, evidence=_arr(_ref("EvidenceField"))
     ),
     "Event": _obj(
         "One recorded event of the append-only, hash-chained log",
@@ -109,8 +125,8 @@ SCHEMAS: dict[str, Schema] = {
         trigger=TEXT,
         from_state=TEXT,
         to_state=TEXT,
-        occurred_on={**DAY, "description": "the real-world date (the earliest, for a range)"},
-        occurred_until={**_null(DAY), "description": "the latest date, when only bounds are known"},
+        occurred_on=_doc(DAY, "the real-world date (the earliest, when only bounds are known)"),
+        occurred_until=_null(DAY, "the latest date, when only bounds are known"),
         recorded_at={"type": "string", "format": "date-time"},
         actor=TEXT,
         comment=TEXT,
@@ -131,7 +147,7 @@ SCHEMAS: dict[str, Schema] = {
         state=TEXT,
         stage=_obj(label=TEXT, responsible=TEXT, final=BOOL),
         version={**INT, "minimum": 1},
-        as_of=_null(DAY),
+        as_of=_null(DAY, "the past date the case was rebuilt for, if one was asked"),
         dates=_obj(
             deposited=_null(DAY),
             effective=_null(DAY),
@@ -139,8 +155,8 @@ SCHEMAS: dict[str, Schema] = {
             notice_period_ends=_null(DAY),
             armed_conflict_since=_null(DAY),
         ),
-        available_triggers={"type": "array", "items": _ref("AvailableTrigger")},
-        history={"type": "array", "items": _ref("Event")},
+        available_triggers=_arr(_ref("AvailableTrigger")),
+        history=_arr(_ref("Event")),
     ),
     "CaseSummary": _obj("A case as the list shows it", **SUMMARY),
     "PendingItem": _obj(
@@ -148,10 +164,8 @@ SCHEMAS: dict[str, Schema] = {
         **SUMMARY,
         treaty_name=TEXT,
         stage=_obj(label=TEXT, responsible=TEXT),
-        next_date=_null(
-            _obj(on=DAY, what=TEXT, basis=TEXT, days_from_today=INT)  # negative when overdue
-        ),
-        steps={"type": "array", "items": _obj(**STEP)},
+        next_date=_null(_obj(on=DAY, what=TEXT, basis=TEXT, days_from_today=INT)),
+        steps=_arr(_obj(**STEP)),
     ),
     "WorkflowSummary": _obj(name=TEXT, version=TEXT, label=TEXT, treaty=TEXT),
     "Workflow": _obj(
@@ -169,78 +183,58 @@ SCHEMAS: dict[str, Schema] = {
                 armed_conflict_deferral=BOOL,
             )
         ),
-        stages={
-            "type": "array",
-            "items": _obj(id=TEXT, label=TEXT, responsible=TEXT, final=BOOL, description=TEXT),
-        },
-        transitions={
-            "type": "array",
-            "items": _obj(
+        stages=_arr(_obj(id=TEXT, label=TEXT, responsible=TEXT, final=BOOL, description=TEXT)),
+        transitions=_arr(
+            _obj(
                 **STEP,
-                evidence={"type": "array", "items": EVIDENCE_FIELD},
-                sources={"type": "array", "items": TEXT},
+                evidence=_arr(_ref("EvidenceField")),
+                sources=_arr(TEXT),
                 dest=TEXT,
-                guards={"type": "array", "items": TEXT},
-                effects={"type": "array", "items": TEXT},
-            ),
-        },
+                guards=_arr(TEXT),
+                effects=_arr(TEXT),
+            )
+        ),
         diagram=_obj(format={"type": "string", "const": "mermaid"}, source=TEXT),
     ),
-    "CaseList": _list_of(_ref("CaseSummary"), **PAGED, per_page=INT),
-    "EventList": _list_of(_ref("Event"), **PAGED, per_page=INT),
-    "PendingList": _list_of(_ref("PendingItem"), as_of=_null(DAY)),
-    "WorkflowList": _list_of(_ref("WorkflowSummary")),
+    "CaseList": _obj(items=_arr(_ref("CaseSummary")), **PAGED),
+    "EventList": _obj(items=_arr(_ref("Event")), **PAGED),
+    "PendingList": _obj(items=_arr(_ref("PendingItem")), as_of=_null(DAY)),
+    "WorkflowList": _obj(items=_arr(_ref("WorkflowSummary"))),
     "AuditResult": _obj(
         "The hash chains checked; first_break names the first event that does not match",
         intact=BOOL,
-        cases={**INT, "minimum": 0},
-        events={**INT, "minimum": 0},
+        cases=COUNT,
+        events=COUNT,
         first_break=_null(_obj(case=TEXT, seq=INT, problem=TEXT)),
     ),
-    "NewCase": {
-        "type": "object",
-        "description": "Opens a case at its workflow's first stage (the country's own procedure "
+    "NewCase": _input(
+        "Opens a case at its workflow's first stage (by default the country's own procedure "
         "for the treaty where one exists, else the generic one)",
-        "required": ["country", "treaty"],
-        "properties": {
-            "country": {**TEXT, "minLength": 1, "pattern": r"\S", "example": "EE"},
-            "treaty": {**TEXT, "minLength": 1, "pattern": r"\S", "example": "apmbc"},
-            "workflow": {**_null(TEXT), "example": "apmbc/generic"},
-            "opened_on": {
-                **_null(TEXT),
-                "format": "date",
-                "description": "default: today; never after today",
-                "example": "2025-01-01",
-            },
-            "note": _null(TEXT),
-        },
-    },
-    "NewEvent": {
-        "type": "object",
-        "description": "Records that the case took a step (trigger) on occurred_on",
-        "required": ["trigger", "occurred_on"],
-        "properties": {
-            "trigger": {**TEXT, "minLength": 1, "pattern": r"\S", "example": "deposit"},
-            "occurred_on": {
-                **TEXT,
-                "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$",
-                "description": "YYYY-MM-DD, or EARLIEST..LATEST when only bounds are known; "
-                "never before the case's previous step, never after today",
-                "example": "2025-06-27",
-            },
-            "comment": _null(TEXT),
-            "evidence": {
-                "type": ["object", "null"],
-                "description": "key: value as the trigger's evidence fields describe them",
-                "additionalProperties": {"type": ["string", "integer"]},
-                "example": {"reasons": "Art. 20(2) explanation", "confidence": "H"},
-            },
-            "expected_version": {
-                **_null(INT),
-                "description": "the case version the caller saw; a stale one gets 409",
-            },
-        },
-    },
+        ["country", "treaty"],
+        country=_doc(FILLED, "ISO 3166-1 alpha-2 code", example="EE"),
+        treaty=_doc(FILLED, "treaty code", example="apmbc"),
+        workflow=_null(TEXT, "a workflow of the treaty (and of the country)"),
+        opened_on={**_null(DAY, "default today; never after today"), "example": "2025-01-01"},
+        note=_null(TEXT),
+    ),
+    "NewEvent": _input(
+        "Records that the case took a step (trigger) on occurred_on, with its evidence",
+        ["trigger", "occurred_on"],
+        trigger=_doc(FILLED, "one of the case's available_triggers", example="deposit"),
+        occurred_on=_doc(
+            {**TEXT, "pattern": DATE_RANGE},
+            "YYYY-MM-DD, or EARLIEST..LATEST when only bounds are known; never before the "
+            "case's previous step, never after today",
+            example="2025-06-27",
+        ),
+        comment=_null(TEXT),
+        evidence=_doc(
+            {"type": ["object", "null"], "additionalProperties": {"type": ["string", "integer"]}},
+            "key: value, as the trigger's evidence fields describe them",
+            example={"reasons": "the explanation Art. 20(2) requires", "confidence": "H"},
+        ),
+        expected_version=_null(INT, "the case's version as the caller saw it; if stale, 409"),
+    ),
 }
 
 ERRORS = {
@@ -251,203 +245,137 @@ ERRORS = {
     404: "No such case, workflow or address",
     409: "Someone else changed the case meanwhile",
     413: "The body is larger than 1 MB",
-    422: "Understood but refused: unknown value, trigger not allowed now, evidence missing or "
-    "ill-typed, date out of order or in the future",
+    422: "Understood but refused: an unknown value, a trigger not allowed now, evidence missing "
+    "or ill-typed, a date out of order or in the future",
 }
 
 
-def _errors(*codes: int, conflict: Schema | None = None) -> dict[str, Any]:
-    responses: dict[str, Any] = {}
-    for code in codes:
-        schema = conflict if code == 409 and conflict else _ref("Error")
-        responses[str(code)] = {
-            "description": ERRORS[code],
-            "content": {"application/json": {"schema": schema}},
-        }
-    return responses
-
-
-def _ok(name: str, description: str, status: int = 200, **extra: Any) -> dict[str, Any]:
-    body = {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
-    return {str(status): {**body, **extra}}
-
-
-def _query(name: str, description: str, schema: Schema | None = None) -> Schema:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema or TEXT}  # fmt: skip
-
-
-def _param(name: str) -> Schema:
-    return {"$ref": f"#/components/parameters/{name}"}
+def _param(name: str, where: str, doc: str, schema: Schema = TEXT) -> Schema:
+    return {"name": name, "in": where, "required": where == "path", "description": doc,
+            "schema": schema}  # fmt: skip
 
 
 PARAMETERS: dict[str, Schema] = {
-    "page": _query("page", "page number, from 1", {**INT, "minimum": 1, "default": 1}),
-    "per_page": _query(
-        "per_page", "items per page", {**INT, "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50}
+    "page": _param("page", "query", "page number, from 1", {**INT, "minimum": 1, "default": 1}),
+    "per_page": _param(
+        "per_page",
+        "query",
+        "items per page",
+        {**INT, "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
     ),
-    "as_of": _query("as_of", "rebuild the situation on this past date (not after today)", DAY),
-    "reference": {
-        "name": "reference",
-        "in": "path",
-        "required": True,
-        "description": "the case reference, e.g. LV-APMBC-2025 (case-insensitive)",
-        "schema": {**TEXT, "pattern": "^[^/]+$", "example": "LV-APMBC-2025"},
-    },
-    "workflow_name": {
-        "name": "name",
-        "in": "path",
-        "required": True,
-        "description": "the workflow's name, which contains slashes (apmbc/generic, "
-        "apmbc/ua/suspension). The route takes the rest of the path, so the slashes may be sent "
-        "as they are (/api/v1/workflows/apmbc/generic) or percent-encoded (apmbc%2Fgeneric), "
-        "as an OpenAPI client does",
-        "schema": {**TEXT, "minLength": 1, "example": "apmbc/generic"},
-    },
-    "csrf": {
-        "name": "X-CSRFToken",
-        "in": "header",
-        "required": False,
-        "description": "only for a signed-in browser session: the session's CSRF token",
-        "schema": TEXT,
-    },
+    "as_of": _param("as_of", "query", "rebuild the situation on this past date", DAY),
+    "reference": _param(
+        "reference",
+        "path",
+        "the case reference, e.g. LV-APMBC-2025 (case-insensitive)",
+        {**TEXT, "pattern": "^[^/]+$", "example": "LV-APMBC-2025"},
+    ),
+    "name": _param(
+        "name",
+        "path",
+        "the workflow's name, which contains slashes (apmbc/generic, apmbc/ua/suspension). The "
+        "route takes the rest of the path: send the slashes as they are "
+        "(/api/v1/workflows/apmbc/generic) or percent-encoded as OpenAPI clients do "
+        "(/api/v1/workflows/apmbc%2Fgeneric); both work",
+        {**TEXT, "minLength": 1, "example": "apmbc/generic"},
+    ),
+    "csrf": _param("X-CSRFToken", "header", "only for a browser session: its CSRF token"),
 }
-FILTERS = {
-    "state": "only cases at this stage",
-    "stage": "only cases at this stage",
-    "treaty": "treaty code, e.g. apmbc",
-    "country": "ISO 3166-1 alpha-2 code, e.g. LV",
+QUERY = {
+    "state": ("stage id: only cases at this stage", TEXT),
+    "stage": ("stage id: only cases at this stage", TEXT),
+    "treaty": ("treaty code, e.g. apmbc", TEXT),
+    "country": ("ISO 3166-1 alpha-2 code, e.g. LV", TEXT),
+    "case": ("case reference", TEXT),
+    "actor": ("the user who recorded the event", TEXT),
+    "trigger": ("trigger name", TEXT),
+    "since": ("recorded on or after this day (UTC)", DAY),
+    "until": ("recorded on or before this day (UTC)", DAY),
 }
 
 
-def _filters(*names: str) -> list[Schema]:
-    return [_query(n, FILTERS[n]) for n in names]
+def _op(op_id: str, summary: str, params: str, ok: tuple[int, str, str], *errors: int,
+        body: str | None = None, location: bool = False) -> Schema:  # fmt: skip
+    """An operation: its parameters by name, its success (status, schema, what) and errors."""
+    status, schema, what = ok
+    success: Schema = {"description": what, "content": _json(_ref(schema))}
+    if location:
+        success["headers"] = {"Location": {"description": "the case's address", "required": True,
+                                           "schema": TEXT}}  # fmt: skip
+    responses = {str(status): success}
+    for code in errors:
+        error = "VersionConflict" if code == 409 and body == "NewEvent" else "Error"
+        responses[str(code)] = {"description": ERRORS[code], "content": _json(_ref(error))}
+    operation: Schema = {
+        "operationId": op_id,
+        "summary": summary,
+        "parameters": [
+            _ref(n, "parameters") if n in PARAMETERS else _param(n, "query", *QUERY[n])
+            for n in params.split()
+        ],
+        "responses": responses,
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    return operation
+
+
+def _json(schema: Schema) -> Schema:
+    return {"application/json": {"schema": schema}}
 
 
 def _paths() -> dict[str, Any]:
-    case_ref = [_param("reference")]
     return {
         "/api/v1/cases": {
-            "get": {
-                "operationId": "listCases",
-                "summary": "List cases (by reference), filtered and paginated",
-                "parameters": [*_filters("state", "country", "treaty"),
-                               _param("page"), _param("per_page")],  # fmt: skip
-                "responses": {**_ok("CaseList", "A page of cases"), **_errors(400, 401, 422)},
-            },
-            "post": {
-                "operationId": "openCase",
-                "summary": "Open a case (clerk, admin)",
-                "parameters": [_param("csrf")],
-                "requestBody": _body("NewCase"),
-                "responses": {
-                    **_ok("Case", "The new case", 201, headers=_location()),
-                    **_errors(400, 401, 403, 409, 413, 422),
-                },
-            },
+            "get": _op("listCases", "Cases by reference, filtered and paginated",
+                       "state country treaty page per_page", (200, "CaseList", "A page of cases"),
+                       400, 401, 422),
+            "post": _op("openCase", "Open a case (clerk, admin); Location gives its address",
+                        "csrf", (201, "Case", "The new case"), 400, 401, 403, 409, 413, 422,
+                        body="NewCase", location=True),
         },
         "/api/v1/cases/{reference}": {
-            "get": {
-                "operationId": "getCase",
-                "summary": "A case with its dates, history and available triggers",
-                "parameters": [*case_ref, _param("as_of")],
-                "responses": {**_ok("Case", "The case"), **_errors(400, 401, 404)},
-            }
+            "get": _op("getCase", "A case with its dates, history and available triggers",
+                       "reference as_of", (200, "Case", "The case"), 400, 401, 404),
         },
         "/api/v1/cases/{reference}/events": {
-            "post": {
-                "operationId": "recordEvent",
-                "summary": "Advance a case: record a step with its date and evidence (the roles "
-                "the trigger names)",
-                "parameters": [*case_ref, _param("csrf")],
-                "requestBody": _body("NewEvent"),
-                "responses": {
-                    **_ok("Case", "The updated case", 201),
-                    **_errors(400, 401, 403, 404, 409, 413, 422, conflict=_conflict()),
-                },
-            }
+            "post": _op("recordEvent", "Advance a case: record a step with its date and evidence "
+                        "(the trigger's roles); expected_version guards against a lost update",
+                        "reference csrf", (201, "Case", "The updated case"),
+                        400, 401, 403, 404, 409, 413, 422, body="NewEvent"),
         },
         "/api/v1/pending": {
-            "get": {
-                "operationId": "pending",
-                "summary": "The open cases' next steps, soonest date first",
-                "parameters": [_param("as_of"), *_filters("treaty", "country", "stage")],
-                "responses": {**_ok("PendingList", "The pending steps"), **_errors(400, 401, 422)},
-            }
+            "get": _op("pending", "The open cases' next steps, soonest date first",
+                       "as_of treaty country stage", (200, "PendingList", "The pending steps"),
+                       400, 401, 422),
         },
         "/api/v1/events": {
-            "get": {
-                "operationId": "listEvents",
-                "summary": "The audit log, newest recorded first",
-                "parameters": [
-                    _query("case", "case reference"),
-                    _query("actor", "user name of who recorded the event"),
-                    _query("trigger", "trigger name"),
-                    _query("since", "recorded on or after this day (UTC)", DAY),
-                    _query("until", "recorded on or before this day (UTC)", DAY),
-                    _param("page"),
-                    _param("per_page"),
-                ],
-                "responses": {**_ok("EventList", "A page of events"), **_errors(400, 401)},
-            }
+            "get": _op("listEvents", "The audit log, newest recorded first",
+                       "case actor trigger since until page per_page",
+                       (200, "EventList", "A page of events"), 400, 401),
         },
         "/api/v1/audit/verify": {
-            "get": {
-                "operationId": "verifyAudit",
-                "summary": "Check every case's hash chain",
-                "responses": {**_ok("AuditResult", "The result"), **_errors(401)},
-            }
+            "get": _op("verifyAudit", "Check every case's hash chain", "",
+                       (200, "AuditResult", "The result"), 401),
         },
         "/api/v1/workflows": {
-            "get": {
-                "operationId": "listWorkflows",
-                "summary": "The shipped workflow definitions",
-                "responses": {**_ok("WorkflowList", "The workflows"), **_errors(401)},
-            }
+            "get": _op("listWorkflows", "The shipped workflow definitions", "",
+                       (200, "WorkflowList", "The workflows"), 401),
         },
         "/api/v1/workflows/{name}": {
-            "get": {
-                "operationId": "getWorkflow",
-                "summary": "A workflow definition, with a Mermaid diagram source",
-                "parameters": [_param("workflow_name")],
-                "responses": {**_ok("Workflow", "The workflow"), **_errors(401, 404)},
-            }
+            "get": _op("getWorkflow", "A workflow definition, with a Mermaid diagram source",
+                       "name", (200, "Workflow", "The workflow"), 401, 404),
         },
         "/api/v1/openapi.json": {
             "get": {
                 "operationId": "openapi",
-                "summary": "This document (public)",
+                "summary": "This document (public: no token needed)",
                 "security": [],
-                "responses": {
-                    "200": {
-                        "description": "The OpenAPI 3.1 description of the API",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    }
-                },
-            }
+                "responses": {"200": {"description": "The OpenAPI 3.1 description of the API",
+                                      "content": _json({"type": "object"})}},
+            },
         },
-    }
-
-
-def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-def _location() -> dict[str, Any]:
-    return {"Location": {"description": "the case's address", "required": True, "schema": TEXT}}
-
-
-def _conflict() -> Schema:
-    """The 409 of a stale expected_version: the error says the case's version and stage."""
-    error = SCHEMAS["Error"]["properties"]["error"]
-    return {
-        "type": "object",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {**error, "required": [*error["required"], "current_version", "current_state"]}
-        },
-    }
+    }  # fmt: skip
 
 
 DESCRIPTION = """Read and advance treaty-withdrawal cases from other systems. JSON in and out.
@@ -459,31 +387,26 @@ browser session also works; a session write must send its CSRF token in `X-CSRFT
 Every error is `{"error": {"code", "message", "field"}}`: 400 malformed, 401 no or bad token,
 403 role, 404 unknown case, workflow or address, 409 version conflict (with current_version and
 current_state), 413 body over 1 MB, 422 refused by the workflow or the treaty clock."""
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                "description": "a signed-in browser session (a write needs X-CSRFToken)"},
+}  # fmt: skip
 
 
 @cache
 def _document() -> str:
-    doc = {
-        "openapi": "3.1.0",
-        "info": {"title": "Withdrawal tracker API", "version": "1", "description": DESCRIPTION},
-        "servers": [{"url": "/"}],
-        "security": [{"bearer": []}, {"session": []}],
-        "paths": _paths(),
-        "components": {
-            "schemas": SCHEMAS,
-            "parameters": PARAMETERS,
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": "a personal token"},
-                "session": {
-                    "type": "apiKey",
-                    "in": "cookie",
-                    "name": "session",
-                    "description": "a signed-in browser session (writes need X-CSRFToken)",
-                },
-            },
-        },
-    }
-    return json.dumps(doc)
+    return json.dumps(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Withdrawal tracker API", "version": "1", "description": DESCRIPTION},
+            "servers": [{"url": "/"}],
+            "security": [{"bearer": []}, {"session": []}],
+            "paths": _paths(),
+            "components": {"schemas": SCHEMAS, "parameters": PARAMETERS,
+                           "securitySchemes": SECURITY_SCHEMES},
+        }
+    )  # fmt: skip
 
 
 def document() -> dict[str, Any]:
@@ -500,11 +423,12 @@ def openapi_json() -> ResponseReturnValue:
 @docs_bp.get("/api/docs")
 def api_docs() -> ResponseReturnValue:
     doc = document()
+    schemas = doc["components"]["schemas"]
     return render_template(
         "api_docs.html",
         doc=doc,
         operations=_operations(doc),
-        schemas=[(name, _rows(schema), _pretty(schema)) for name, schema in SCHEMAS.items()],
+        schemas=[(name, _rows(s), json.dumps(s, indent=2)) for name, s in schemas.items()],
         base_url=request.host_url.rstrip("/"),
     )
 
@@ -515,15 +439,9 @@ def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     for path, item in doc["paths"].items():
         for method, op in item.items():
-            params = [
-                parameters[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
-                for p in op.get("parameters", [])
-            ]
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            responses = [
-                (status, r["description"], _type_label(r["content"]["application/json"]["schema"]))
-                for status, r in op["responses"].items()
-            ]
+            params = [parameters[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+                      for p in op.get("parameters", [])]  # fmt: skip
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
             found.append(
                 {
                     "path": path,
@@ -531,26 +449,28 @@ def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     "id": op["operationId"],
                     "summary": op["summary"],
                     "public": op.get("security") == [],
-                    "parameters": [(p, _type_label(p["schema"])) for p in params],
-                    "body": _type_label(body["schema"]) if body else None,
-                    "responses": responses,
+                    "parameters": [(p, _label(p["schema"])) for p in params],
+                    "body": _label(body["schema"]) if body else None,
+                    "responses": [
+                        (code, r["description"], _label(r["content"]["application/json"]["schema"]))
+                        for code, r in op["responses"].items()
+                    ],
                 }
             )
     return found
 
 
-def _type_label(schema: Schema) -> str:
+def _label(schema: Schema) -> str:
     """A schema in a few words: 'Case', 'string (date) or null', 'array of Event'."""
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[1]
     if "oneOf" in schema:
-        return " or ".join(_type_label(s) for s in schema["oneOf"])
+        return " or ".join(_label(s) for s in schema["oneOf"])
     kinds = schema.get("type", "any")
-    kinds = kinds if isinstance(kinds, list) else [kinds]
     words = []
-    for kind in kinds:
+    for kind in kinds if isinstance(kinds, list) else [kinds]:
         if kind == "array":
-            words.append("array of " + _type_label(schema.get("items", {})))
+            words.append("array of " + _label(schema.get("items", {})))
         elif kind == "string" and "format" in schema:
             words.append(f"string ({schema['format']})")
         else:
@@ -561,13 +481,9 @@ def _type_label(schema: Schema) -> str:
 
 
 def _rows(schema: Schema) -> list[tuple[str, str, bool, str]]:
-    """The properties of an object schema: name, type, required, description."""
+    """The properties of an object schema: key, type, required, description."""
     required = set(schema.get("required", []))
     return [
-        (name, _type_label(prop), name in required, str(prop.get("description", "")))
-        for name, prop in schema.get("properties", {}).items()
+        (key, _label(prop), key in required, str(prop.get("description", "")))
+        for key, prop in schema.get("properties", {}).items()
     ]
-
-
-def _pretty(schema: Schema) -> str:
-    return json.dumps(schema, indent=2)

@@ -203,6 +203,18 @@ def test_deposit_starts_the_clock_at_receipt(apmbc: Engine, make_step: MakeStep)
     assert case.period_end(apmbc.workflow.clock).on == D("2026-02-20")
 
 
+def test_a_revoked_notification_never_takes_effect(rome: Engine, make_step: MakeStep):
+    """VCLT Art. 68: a notification revoked before it takes effect never takes effect."""
+    case = deposited(rome, make_step, "2016-10-19")
+    assert case.effective(rome.workflow.clock) is not None
+    revoked = apply_step(
+        rome, case, make_step(2, "revoke", D("2017-03-07"), {"reason": "court ruling"}), TODAY
+    )
+    assert revoked.state == "revoked"
+    assert revoked.effective(rome.workflow.clock) is None
+    assert revoked.revoked_on == D("2017-03-07")
+
+
 # --- APMBC Art. 20(3): armed conflict --------------------------------------------------------
 
 
