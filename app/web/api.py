@@ -258,7 +258,8 @@ def _current(reference: str) -> dict[str, Any]:
 
 @bp.errorhandler(ApiError)
 def api_error(exc: ApiError) -> ResponseReturnValue:
-    return jsonify(error_body(exc.code, exc.message, exc.field)), exc.status
+    challenge = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status == 401 else {}
+    return jsonify(error_body(exc.code, exc.message, exc.field)), exc.status, challenge
 
 
 def http_error_json(exc: HTTPException) -> ResponseReturnValue:
