@@ -71,7 +71,7 @@ class EventFilter:
             query = query.where(Event.trigger == self.trigger.strip())
         if self.since:
             query = query.where(Event.recorded_at >= _midnight(self.since))
-        if self.until:
+        if self.until and self.until < date.max:
             query = query.where(Event.recorded_at < _midnight(self.until + timedelta(days=1)))
         return query
 

@@ -65,9 +65,9 @@ def open_case(
     with tracker.transaction() as session:
         user = active_user(session, actor)
         require_role(user, WRITERS, "opening a case")
-        base = (
-            practice_reference(flow) if practice else f"{country}-{treaty.upper()}-{opened_on.year}"
-        )
+        base = f"{country}-{flow.treaty.code.upper()}-{opened_on.year}"
+        if practice:
+            base = practice_reference(flow)
         row = Case(
             reference=_unique_reference(session, base),
             country=country,

@@ -38,7 +38,7 @@ def list_cases(
         tracker, select(Case).order_by(Case.practice, Case.reference), treaty, country
     )
     if state:
-        query = query.where(Case.state == _check_stage(tracker, state))
+        query = query.where(Case.state == _check_stage(tracker, state, "state"))
     with tracker.transaction() as session:
         return [_summary(row) for row in session.scalars(query)]
 
@@ -66,16 +66,17 @@ def _filtered(
     if country:
         query = query.where(Case.country == check_country(country))
     if stage:
-        _check_stage(tracker, stage)
+        _check_stage(tracker, stage, "stage")
     return query
 
 
-def _check_stage(tracker: Tracker, state: str) -> str:
+def _check_stage(tracker: Tracker, state: str, field: str) -> str:
     stages = {s for w in tracker.registry.workflows.values() for s in w.stages}
     if state not in stages:
         raise InvalidInput(
-            f"state: {state!r} is not a stage of any workflow; stages: {', '.join(sorted(stages))}",
-            field="state",
+            f"{field}: {state!r} is not a stage of any workflow; stages: "
+            f"{', '.join(sorted(stages))}",
+            field=field,
         )
     return state
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -12,7 +12,18 @@ from werkzeug.wrappers import Response
 
 from app import check_schema
 from app.persistence.migrate import SchemaNotCurrent
-from app.web import admin, api, audit, auth, calendar, cases, format, pages, settings
+from app.web import (
+    admin,
+    api,
+    audit,
+    auth,
+    calendar,
+    cases,
+    format,
+    openapi,
+    pages,
+    settings,
+)
 
 csrf = CSRFProtect()
 
@@ -42,7 +53,7 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    blueprints = (auth, pages, cases, audit, admin, settings, api, calendar)
+    blueprints = (auth, pages, cases, audit, admin, settings, api, openapi, calendar)
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     format.register(app)
@@ -51,6 +62,14 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(SchemaNotCurrent, _schema_error)
+
+    @app.before_request
+    def refuse_nul() -> None:
+        # No database stores NUL in text (PostgreSQL refuses it): refuse it at the door.
+        values = [*request.args.values(), *request.form.values()]
+        values += [str(v) for v in (request.view_args or {}).values()]
+        if any("\x00" in v for v in values):
+            abort(400)
 
     @app.before_request
     def refuse_old_schema() -> None:

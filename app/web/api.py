@@ -23,6 +23,7 @@ from app.services.views import load_case, workflow_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
 READS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -73,10 +74,28 @@ def caller() -> SessionUser:
 
 
 def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "malformed", "the body must be a JSON object", "body")
+    if not _clean(data):
+        raise ApiError(
+            400, "malformed", "text must not contain NUL or unpaired surrogate characters", "body"
+        )
     return data
+
+
+def _clean(value: object) -> bool:
+    """JSON may carry what no database stores: NUL, or half of a UTF-16 surrogate pair."""
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return all(_clean(k) and _clean(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_clean(v) for v in value)
+    return True
 
 
 def _text(data: dict[str, Any], key: str, required: bool = True) -> str | None:
@@ -93,8 +112,10 @@ def _page() -> tuple[int, int]:
         page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
     except ValueError:
         raise ApiError(400, "malformed", "page and per_page are whole numbers", "page") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, "malformed", f"page >= 1 and 1 <= per_page <= {MAX_PER_PAGE}", "page")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(
+            400, "malformed", f"1 <= page <= {MAX_PAGE} and 1 <= per_page <= {MAX_PER_PAGE}", "page"
+        )
     return page, per_page
 
 

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from app.web.api import MAX_PER_PAGE
 
 docs_bp = Blueprint("openapi", __name__)
+bp = docs_bp  # as the other web modules name theirs
 
 Schema = dict[str, Any]
 TEXT: Schema = {"type": "string"}
@@ -154,6 +155,7 @@ SCHEMAS: dict[str, Schema] = {
             effective_basis=_null(TEXT),
             notice_period_ends=_null(DAY),
             armed_conflict_since=_null(DAY),
+            revoked=_null(DAY, "the day the notification was revoked, if it was"),
         ),
         available_triggers=_arr(_ref("AvailableTrigger")),
         history=_arr(_ref("Event")),
@@ -294,6 +296,9 @@ QUERY = {
 }
 
 
+CHALLENGE = {"description": 'Bearer realm="api"', "required": True, "schema": TEXT}
+
+
 def _op(op_id: str, summary: str, params: str, ok: tuple[int, str, str], *errors: int,
         body: str | None = None, location: bool = False) -> Schema:  # fmt: skip
     """An operation: its parameters by name, its success (status, schema, what) and errors."""
@@ -306,6 +311,8 @@ def _op(op_id: str, summary: str, params: str, ok: tuple[int, str, str], *errors
     for code in errors:
         error = "VersionConflict" if code == 409 and body == "NewEvent" else "Error"
         responses[str(code)] = {"description": ERRORS[code], "content": _json(_ref(error))}
+        if code == 401:
+            responses["401"]["headers"] = {"WWW-Authenticate": CHALLENGE}
     operation: Schema = {
         "operationId": op_id,
         "summary": summary,
