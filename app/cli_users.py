@@ -33,13 +33,15 @@ def users_create(name: str, role: str, password_stdin: bool, as_json: bool) -> N
 @users_group.command("token")
 @click.argument("name")
 @click.option("--label", default="", help="What the token is for, e.g. the calling system")
+@click.option("--calendar", is_flag=True, help="A token that reads only the calendar feed")
 @json_option
 @command()
-def users_token(name: str, label: str, as_json: bool) -> None:
+def users_token(name: str, label: str, calendar: bool, as_json: bool) -> None:
     """Create a personal API token for NAME; it is printed once and stored only hashed."""
-    token = tokens.create_token(tracker_of(), name, label)
+    scope = "feed" if calendar else "api"
+    token = tokens.create_token(tracker_of(), name, label, scope)
     if as_json:
-        return emit({"name": name, "label": label, "token": token})
+        return emit({"name": name, "label": label, "scope": scope, "token": token})
     click.echo(token)
     click.echo(
         "Keep it now: it is shown only once (use it as 'Authorization: Bearer ...').", err=True

@@ -18,6 +18,7 @@ from app.services.recording import now
 from app.services.users import active_user
 
 TOKEN_PREFIX = "wt_"
+SCOPES = ("api", "feed")  # an API token also reads the feed; a feed token reads nothing else
 
 
 def _digest(token: str) -> str:
@@ -26,8 +27,11 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(tracker: Tracker, owner: str, label: str = "") -> str:
-    """A new token for `owner`; the only time it is ever shown."""
+def create_token(tracker: Tracker, owner: str, label: str = "", scope: str = "api") -> str:
+    """A new token for `owner` (scope "api", or "feed" for the calendar only); the only time it
+    is ever shown."""
+    if scope not in SCOPES:
+        raise InvalidInput(f"scope: {scope!r}; use {' or '.join(SCOPES)}", field="scope")
     label = label.strip()
     if len(label) > 80:
         raise InvalidInput("label: at most 80 characters", field="label")
@@ -36,7 +40,11 @@ def create_token(tracker: Tracker, owner: str, label: str = "") -> str:
         user = active_user(session, owner)
         if user.name == SYSTEM_ACTOR:
             raise InvalidInput("user: the system actor has no tokens", field="user")
-        session.add(ApiToken(user=user, label=label, prefix=token[:10], token_hash=_digest(token)))
+        session.add(
+            ApiToken(
+                user=user, label=label, scope=scope, prefix=token[:10], token_hash=_digest(token)
+            )
+        )
     return token
 
 
@@ -44,6 +52,7 @@ def create_token(tracker: Tracker, owner: str, label: str = "") -> str:
 class TokenInfo:
     id: int
     label: str
+    scope: str
     prefix: str
     created_at: datetime
     last_used_at: datetime | None
@@ -53,6 +62,7 @@ class TokenInfo:
         return {
             "id": self.id,
             "label": self.label,
+            "scope": self.scope,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
@@ -68,7 +78,7 @@ def list_tokens(tracker: Tracker, owner: str) -> list[TokenInfo]:
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
         )
         return [
-            TokenInfo(t.id, t.label, t.prefix, t.created_at, t.last_used_at, t.revoked_at)
+            TokenInfo(t.id, t.label, t.scope, t.prefix, t.created_at, t.last_used_at, t.revoked_at)
             for t in rows
         ]
 
@@ -83,13 +93,13 @@ def revoke_token(tracker: Tracker, owner: str, token_id: int) -> None:
         token.revoked_at = token.revoked_at or now()
 
 
-def token_user(tracker: Tracker, token: str) -> SessionUser | None:
-    """The active owner of a valid, unrevoked token, or None."""
+def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser | None:
+    """The active owner of a valid, unrevoked token good for `scope`, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     with tracker.transaction() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-        if row is None or row.revoked_at is not None:
+        if row is None or row.revoked_at is not None or row.scope not in (scope, "api"):
             return None
         user: User = row.user
         if not user.active:

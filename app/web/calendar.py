@@ -44,7 +44,7 @@ def feed() -> Response:
             "token NAME`).",
             401,
         )
-    if token_user(tracker_of(), token) is None:
+    if token_user(tracker_of(), token, scope="feed") is None:
         return _plain(
             "The token is not valid: it is mistyped, revoked, or its owner is deactivated. "
             "Make a new API token and subscribe to the address with it.",

@@ -33,9 +33,12 @@ def index() -> tuple[str, int]:
 @bp.post("/settings/tokens")
 @requires()
 def create_token() -> tuple[str, int]:
-    """A new personal token, shown on this response only."""
+    """A new personal token (or a calendar-only one), shown on this response only."""
+    scope = "feed" if request.form.get("scope") == "feed" else "api"
     try:
-        token = tokens.create_token(tracker_of(), current_user.name, request.form.get("label", ""))
+        token = tokens.create_token(
+            tracker_of(), current_user.name, request.form.get("label", ""), scope
+        )
     except DomainError as exc:
         flash(exc.message, "error")
         return _page(422)

@@ -78,3 +78,22 @@ def test_nobody_revokes_another_users_token(signed_in: SignIn, practice: Tracker
     response = post(signed_in("clerk"), f"/settings/tokens/{theirs}/revoke")
     assert response.status_code == 404
     assert tokens.list_tokens(practice, "admin")[0].revoked_at is None
+
+
+def test_a_calendar_token_reads_the_feed_and_nothing_else(
+    app: Flask, signed_in: SignIn, practice: Tracker
+) -> None:
+    client = signed_in("clerk")
+    created = post(client, "/settings/tokens", {"label": "phone", "scope": "feed"})
+    assert created.status_code == 201
+    found = BEARER.search(html_of(created))
+    assert found is not None
+    feed = app.test_client().get(f"/calendar.ics?token={found.group(0)}")
+    assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.data
+    assert _api_status(app, found.group(0)) == 401  # it cannot act as the clerk
+    assert tokens.list_tokens(practice, "clerk")[0].scope == "feed"
+
+
+def test_an_api_token_also_reads_the_feed(app: Flask, practice: Tracker) -> None:
+    token = tokens.create_token(practice, "viewer", "registry")
+    assert app.test_client().get(f"/calendar.ics?token={token}").status_code == 200
