@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from app.domain.definitions import Transition, Treaty, Workflow
+from app.domain.definitions import Stage, Transition, Treaty, Workflow
 from app.domain.errors import DefinitionError, NotFound
 from app.domain.files import (
     Claim,
@@ -127,6 +127,10 @@ class Registry:
             known = ", ".join(sorted(self.workflows))
             raise NotFound(f"workflow: unknown workflow {name!r}; known: {known}", field="workflow")
         return self.workflows[name]
+
+    def stages(self) -> dict[str, Stage]:
+        """Every stage id of every workflow, for filters and labels across cases."""
+        return {s.id: s for w in self.workflows.values() for s in w.stages.values()}
 
     def default_workflow(self, country: str, treaty: str) -> Workflow:
         """The country's own procedure for the treaty where one exists, else the generic one."""

@@ -286,9 +286,7 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
     results: list[dict[str, str]] = []
     with tracker.transaction() as session:
         actor = system_user(session)
-        final = {
-            s.id for w in tracker.registry.workflows.values() for s in w.stages.values() if s.final
-        }
+        final = [id for id, stage in tracker.registry.stages().items() if stage.final]
         candidates = session.scalars(
             select(Case)
             .where(Case.deposited_on.is_not(None), Case.state.not_in(final))

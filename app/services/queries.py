@@ -71,7 +71,7 @@ def _filtered(
 
 
 def _check_stage(tracker: Tracker, state: str, field: str) -> str:
-    stages = {s for w in tracker.registry.workflows.values() for s in w.stages}
+    stages = tracker.registry.stages()
     if state not in stages:
         raise InvalidInput(
             f"{field}: {state!r} is not a stage of any workflow; stages: "

@@ -45,7 +45,7 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
     )
     with tracker.transaction() as session:
         rows = [(treaty, state, n) for treaty, state, n in session.execute(query)]
-    labels = {s.id: s.label for w in tracker.registry.workflows.values() for s in w.stages.values()}
+    labels = {id: stage.label for id, stage in tracker.registry.stages().items()}
     counts = [
         StageCount(
             treaty, tracker.registry.treaty(treaty).short_name, state, labels.get(state, state), n

@@ -25,7 +25,7 @@ def optional_date(name: str) -> date | None:
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
     registry = tracker_of().registry
-    stages = {s.id: s.label for w in registry.workflows.values() for s in w.stages.values()}
+    stages = {id: stage.label for id, stage in registry.stages().items()}
     countries = sorted({c["country"] for c in queries.list_cases(tracker_of())})
     return {
         "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
