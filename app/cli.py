@@ -52,7 +52,10 @@ def db_upgrade() -> None:
 @click.option("--treaty", required=True, help="Treaty code, e.g. apmbc")
 @click.option("--by", "actor", default=SYSTEM_ACTOR, help="The user opening the case")
 @click.option("--workflow", help="A workflow name; default: the country's own or generic")
-@click.option("--on", "opened_on", help="The real-world start (YYYY-MM-DD); default today")
+@click.option(
+    "--began-on",
+    help="When the procedure began (YYYY-MM-DD), if before today; its year is in the reference",
+)
 @click.option("--note", default="", help="What opened the case, with its source")
 @json_option
 @command()
@@ -61,13 +64,14 @@ def cases_open(
     treaty: str,
     actor: str,
     workflow: str | None,
-    opened_on: str | None,
+    began_on: str | None,
     note: str,
     as_json: bool,
 ) -> None:
-    """Open a case at its workflow's first stage."""
+    """Open a case record (today) at its workflow's first stage; then record the steps already
+    taken, at their own dates."""
     view = cases.open_case(
-        tracker_of(), country, treaty, actor, workflow, day(opened_on, "opened_on"), note
+        tracker_of(), country, treaty, actor, workflow, day(began_on, "began_on"), note
     )
     emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
 

@@ -26,8 +26,11 @@ def print_case(case: dict[str, Any], echo: Echo) -> None:
     if dates["effective_basis"]:
         effective += f"  ({dates['effective_basis']})"
     echo(f"  effective  {effective}")
-    if case["note"]:
-        echo(f"  opened     {case['opened_on']}: {case['note']}")
+    note = f": {case['note']}" if case["note"] else ""
+    echo(f"  opened     {case['opened_on']} by {case['opened_by']} (the record){note}")
+    if case["procedure_began_on"]:
+        began = f"{case['procedure_began_on']} ({case['procedure_began_from']})"
+        echo(f"  began      {began} (the procedure)")
     steps = case["available_triggers"]
     echo("  next steps " + (", ".join(s["trigger"] for s in steps) or "none"))
     echo("  history")

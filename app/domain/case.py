@@ -36,6 +36,8 @@ class CaseState:
     armed_conflict_since: date | None = None
     conflict_ended_on: date | None = None
     revoked_on: date | None = None
+    # The first step's (earliest) date: when the procedure began, whenever the record was opened.
+    began_on: date | None = None
     last_on: date | None = None
 
     def effective(self, clock: ClockRule | None) -> EffectiveDate | None:

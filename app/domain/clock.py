@@ -163,8 +163,8 @@ def check_chronology(previous: date | None, span: DateSpan, today: date) -> None
         )
     if previous is not None and span.earliest < previous:
         raise NotAllowed(
-            f"occurred_on: {span} is before {previous.isoformat()}, the case's previous step (or "
-            "its opening); dates along a case never go backwards (to fix an earlier date, "
+            f"occurred_on: {span} is before {previous.isoformat()}, the date of the case's "
+            "previous step; dates along a case never go backwards (to fix an earlier date, "
             "correct that event)",
             field="occurred_on",
         )

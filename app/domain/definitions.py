@@ -23,7 +23,7 @@ EVIDENCE_TYPES = ("text", "int", "date", "choice")
 GUARDS = tuple(GUARD_CHECKS)
 EFFECTS = ("start_clock", "record_armed_conflict", "end_armed_conflict", "revoke_notice")
 # Triggers the service records itself; a definition may not use these names.
-RESERVED_TRIGGERS = ("correct", "undo")
+RESERVED_TRIGGERS = ("correct", "undo", "open")
 # The evidence key under which a notice names a later effective date (Rome Statute Art. 127).
 NAMED_DATE_KEY = "effective_on_named"
 

@@ -25,13 +25,17 @@ from app.domain.definitions import NAMED_DATE_KEY, RESERVED_TRIGGERS, Transition
 from app.domain.engine import Engine
 from app.domain.errors import DomainError, InvalidInput
 
-CORRECT, UNDO = RESERVED_TRIGGERS
+CORRECT, UNDO, OPEN = RESERVED_TRIGGERS
+# Opening the record is an event of the audit log, not a step of the procedure: it neither
+# moves the case nor bounds the dates of its steps.
 
 
 def steps_from_events(events: Iterable[EventRecord]) -> list[Step]:
     """The workflow steps as they stand after every correction and undo, in order."""
     steps: dict[int, Step] = {}
     for ev in events:
+        if ev.trigger == OPEN:
+            continue
         if ev.trigger == CORRECT:
             target = int(ev.evidence["corrects"])
             steps[target] = corrected(steps[target], ev.seq, ev.evidence["changes"])
@@ -82,27 +86,30 @@ def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> Case
     return _moved(workflow, case, step, dest)
 
 
-def fold(workflow: Workflow, steps: Iterable[Step], opened_on: date | None = None) -> CaseState:
+def fold(workflow: Workflow, steps: Iterable[Step]) -> CaseState:
     """The case after `steps`, trusted as recorded: views and lists use this, no machine."""
-    case = CaseState(workflow.initial, last_on=opened_on)
+    case = CaseState(workflow.initial)
     for step in steps:
         case = _moved(workflow, case, step, step.to_state)
     return case
 
 
 def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseState:
-    moved = replace(case, state=dest, last_on=step.span.earliest)
+    moved = replace(
+        case,
+        state=dest,
+        last_on=step.span.earliest,
+        began_on=case.began_on or step.span.earliest,
+    )
     for effect in workflow.transition(step.trigger).effects:
         moved = APPLY_EFFECT[effect](moved, step, workflow.clock)
     return moved
 
 
-def replay(
-    engine: Engine, steps: Sequence[Step], today: date, opened_on: date | None = None
-) -> CaseState:
+def replay(engine: Engine, steps: Sequence[Step], today: date) -> CaseState:
     """Fold the steps from the workflow's first stage; a step that no longer fits raises,
     prefixed with its event number."""
-    case = CaseState(engine.workflow.initial, last_on=opened_on)
+    case = CaseState(engine.workflow.initial)
     for step in steps:
         try:
             case = apply_step(engine, case, step, today)

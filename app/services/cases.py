@@ -18,6 +18,7 @@ from app.domain.definitions import Workflow
 from app.domain.errors import InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
+    OPEN,
     UNDO,
     apply_step,
     corrected,
@@ -48,24 +49,30 @@ def open_case(
     treaty: str,
     actor: str,
     workflow: str | None = None,
-    opened_on: date | None = None,
+    began_on: date | None = None,
     note: str = "",
     practice: bool = False,
+    opened_on: date | None = None,
 ) -> CaseView:
-    """Open a case for `country` leaving `treaty`, at its workflow's first stage."""
+    """Open a case record for `country` leaving `treaty`, at its workflow's first stage.
+
+    The record is opened today (an import may give the day another system opened it); the
+    procedure may have begun long before: `began_on`, when given, dates the reference. The
+    opening is the case's first event, so the audit log says who opened it.
+    """
     today = tracker.today()
     country = PRACTICE_COUNTRY if practice else check_country(country)
     flow = _workflow_for(tracker, country, treaty.strip().lower(), workflow, practice)
     opened_on = opened_on or today
-    if opened_on > today:
-        raise InvalidInput(
-            f"opened_on: {opened_on.isoformat()} lies after today ({today.isoformat()})",
-            field="opened_on",
-        )
+    for name, day in (("began_on", began_on), ("opened_on", opened_on)):
+        if day is not None and day > today:
+            raise InvalidInput(
+                f"{name}: {day.isoformat()} lies after today ({today.isoformat()})", field=name
+            )
     with tracker.transaction() as session:
         user = active_user(session, actor)
         require_role(user, WRITERS, "opening a case")
-        base = f"{country}-{flow.treaty.code.upper()}-{opened_on.year}"
+        base = f"{country}-{flow.treaty.code.upper()}-{(began_on or opened_on).year}"
         if practice:
             base = practice_reference(flow)
         row = Case(
@@ -82,8 +89,27 @@ def open_case(
         )
         tracker.keep_definition(session, flow)
         session.add(row)
-        session.flush()
-        return build_view(tracker, session, row, [])
+        opening = _opening(flow, user, opened_on, began_on, row.note)
+        append_event(session, row, [], opening, opening.to_state, user)
+        return build_view(tracker, session, row, event_records(session, row))
+
+
+def _opening(flow: Workflow, user: User, opened_on: date, began_on: date | None, note: str) -> Step:
+    """The opening event: who opened the record, on which day, and what they said of it."""
+    evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
+    if began_on is not None:
+        evidence["began_on"] = began_on.isoformat()
+    return Step(
+        seq=1,
+        trigger=OPEN,
+        from_state="",
+        to_state=flow.initial,
+        span=DateSpan.exact(opened_on),
+        actor=user.name,
+        recorded_at=now(),
+        comment=note,
+        evidence=evidence,
+    )
 
 
 def _workflow_for(
@@ -142,7 +168,7 @@ def advance(
         require_role(user, transition.roles, f"'{trigger}'")
         records = event_records(session, row)
         engine = tracker.engine(flow)
-        current = replay(engine, steps_from_events(records), today, row.opened_on)
+        current = replay(engine, steps_from_events(records), today)
         engine.check_trigger(current.state, trigger)
         step = Step(
             seq=len(records) + 1,
@@ -239,7 +265,7 @@ def _record_admin_event(
 ) -> CaseView:
     """Append a correction or undo once the history it leaves is re-checked step by step."""
     today = tracker.today()
-    after = replay(tracker.engine(admin.flow), steps_after, today, admin.row.opened_on)
+    after = replay(tracker.engine(admin.flow), steps_after, today)
     event = Step(
         seq=len(admin.records) + 1,
         trigger=trigger,
@@ -305,7 +331,7 @@ def _sweep_case(
     flow = case_workflow(tracker, session, row)
     records = event_records(session, row)
     steps = steps_from_events(records)
-    current = replay(tracker.engine(flow), steps, today, row.opened_on)
+    current = replay(tracker.engine(flow), steps, today)
     refusals: list[str] = []
     for transition, due in due_transitions(flow, current):
         if due.on > today:

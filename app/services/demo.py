@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +43,7 @@ def seed_demo(tracker: Tracker) -> list[str]:
             spec["treaty"],
             SYSTEM_ACTOR,
             workflow=spec["workflow"],
-            opened_on=spec["opened_on"],
+            began_on=spec["began_on"],
             note=spec.get("note", ""),
         )
         for step in spec["steps"]:
@@ -58,9 +57,6 @@ def seed_demo(tracker: Tracker) -> list[str]:
                 evidence=step.get("evidence", {}),
             )
         added.append(view.reference)
-    # Practice cases start two years back, so that a newcomer can date every step in the past
-    # and still see a six- or twelve-month clock run out and the sweep take effect.
-    practice_start = date(tracker.today().year - 2, 1, 1)
     for name, flow in sorted(tracker.registry.workflows.items()):
         if practice_reference(flow) in existing:
             continue
@@ -70,7 +66,6 @@ def seed_demo(tracker: Tracker) -> list[str]:
             flow.treaty.code,
             SYSTEM_ACTOR,
             workflow=name,
-            opened_on=practice_start,
             practice=True,
             note=f"Practice case for the workflow {name}: advance it freely to learn the steps.",
         )

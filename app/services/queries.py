@@ -143,9 +143,9 @@ def pending(
         records = _records_by_case(session, rows)
         items = []
         for row in rows:
-            if as_of is not None and row.opened_on > as_of:
-                continue
             view = build_view(tracker, session, row, records[row.id], as_of)
+            if as_of is not None and not _existed(view, as_of):
+                continue
             if view.workflow.is_final(view.state.state):
                 continue
             if stage is None or view.state.state == stage:
@@ -153,6 +153,13 @@ def pending(
     return sorted(
         items, key=lambda p: (p.next_on or date.max, p.view.row.practice, p.view.reference)
     )
+
+
+def _existed(view: CaseView, as_of: date) -> bool:
+    """Whether the case was under way on `as_of`: its procedure had begun, or its record was
+    open by then."""
+    began = view.procedure_began()
+    return view.row.opened_on <= as_of or (began is not None and began[0] <= as_of)
 
 
 def _pending(view: CaseView) -> PendingCase:

@@ -68,7 +68,8 @@ def append_event(
     to_state: str,
     user: User,
 ) -> None:
-    """Add `step` as the case's next event, chained to the one before by its hash."""
+    """Add `step` as the case's next event, chained to the one before by its hash; a case not
+    yet stored (its opening) is inserted with its chain head in one statement."""
     record = EventRecord(
         case_reference=row.reference,
         seq=step.seq,
@@ -85,6 +86,8 @@ def append_event(
     )
     record_hash = compute_hash(record)
     row.last_hash = record_hash
+    if row.id is None:
+        session.flush()
     session.add(
         Event(
             case_id=row.id,

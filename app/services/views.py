@@ -15,7 +15,7 @@ from app.domain.clock import EffectiveDate
 from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
-from app.domain.history import CORRECT, UNDO, due_transitions, fold, steps_from_events
+from app.domain.history import CORRECT, OPEN, UNDO, due_transitions, fold, steps_from_events
 from app.persistence.models import Case
 from app.services.context import Tracker
 
@@ -82,7 +82,7 @@ class CaseView:
         entries = {
             r.seq: TimelineEntry(r, current.get(r.seq), [], None)
             for r in self.history
-            if r.trigger not in (CORRECT, UNDO)
+            if r.trigger not in (CORRECT, UNDO, OPEN)
         }
         for r in self.history:
             if r.trigger == CORRECT and int(r.evidence["corrects"]) in entries:
@@ -99,9 +99,19 @@ class CaseView:
     def version(self) -> int:
         return self.row.version
 
+    def procedure_began(self) -> tuple[date, str] | None:
+        """When the procedure began and how that is known: its first step's date, else the day
+        the opener gave; None when neither is known yet."""
+        if self.state.began_on is not None:
+            return self.state.began_on, "first step"
+        opening = next((r for r in self.history if r.trigger == OPEN), None)
+        given = opening.evidence.get("began_on") if opening else None
+        return (date.fromisoformat(given), "given when the case was opened") if given else None
+
     def to_json(self) -> dict[str, Any]:
         row, stage = self.row, self.workflow.stages[self.state.state]
         period_end = self.state.period_end(self.workflow.clock)
+        began = self.procedure_began()
         return {
             "reference": row.reference,
             "country": row.country,
@@ -113,6 +123,8 @@ class CaseView:
             "practice": row.practice,
             "opened_on": row.opened_on.isoformat(),
             "opened_by": row.opened_by.name,
+            "procedure_began_on": began[0].isoformat() if began else None,
+            "procedure_began_from": began[1] if began else None,
             "note": row.note,
             "state": stage.id,
             "stage": {"label": stage.label, "responsible": stage.responsible, "final": stage.final},
@@ -148,7 +160,7 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    state = fold(workflow, steps, row.opened_on)
+    state = fold(workflow, steps)
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
     return CaseView(
         row=row,

@@ -145,14 +145,22 @@ def list_cases() -> ResponseReturnValue:
 @bp.post("/cases")
 def open_case() -> ResponseReturnValue:
     data = _body()
-    opened_on = _text(data, "opened_on", required=False)
+    if "opened_on" in data:
+        raise ApiError(
+            400,
+            "malformed",
+            "opened_on: a case record is opened on the day it is entered; give began_on for the "
+            "day the procedure began",
+            "opened_on",
+        )
+    began_on = _text(data, "began_on", required=False)
     view = cases.open_case(
         tracker_of(),
         _text(data, "country") or "",
         _text(data, "treaty") or "",
         caller().name,
         workflow=_text(data, "workflow", required=False),
-        opened_on=parse_date(opened_on, "opened_on") if opened_on else None,
+        began_on=parse_date(began_on, "began_on") if began_on else None,
         note=_text(data, "note", required=False) or "",
     )
     location = url_for("api.get_case", reference=view.reference)

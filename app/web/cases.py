@@ -175,10 +175,10 @@ def new() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return render_template("new_case.html", form=form), 422 if form.is_submitted() else 200
     try:
-        opened_on = parse_date(form.opened_on.data, "opened_on") if form.opened_on.data else None
+        began_on = parse_date(form.began_on.data, "began_on") if form.began_on.data else None
         view = cases.open_case(
             tracker_of(), form.country.data, form.treaty.data, current_user.name,
-            opened_on=opened_on, note=form.note.data or "",
+            began_on=began_on, note=form.note.data or "",
         )  # fmt: skip
     except DomainError as exc:
         _field_error(form, exc)

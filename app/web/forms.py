@@ -33,11 +33,12 @@ SignOutForm = ActionForm
 class OpenCaseForm(FlaskForm):  # type: ignore[misc]
     country = SelectField("Country", validators=[DataRequired()])
     treaty = SelectField("Treaty", validators=[DataRequired()])
-    opened_on = StringField(
-        "Opened on",
+    began_on = StringField(
+        "Procedure began on",
         validators=[Optional()],
-        description="The real-world start (YYYY-MM-DD); "
-        "leave empty for today. Its year is part of the reference.",
+        description="If the procedure began before today (YYYY-MM-DD): its year is part of the "
+        "reference. The case is opened today either way; record the steps already taken at "
+        "their own dates on the case page.",
     )
     note = TextAreaField("What opened the case", validators=[Optional(), Length(max=2000)])
 

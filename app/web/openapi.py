@@ -142,8 +142,12 @@ SCHEMAS: dict[str, Schema] = {
         workflow=TEXT,
         workflow_version=TEXT,
         practice=BOOL,
-        opened_on=DAY,
-        opened_by=TEXT,
+        opened_on=_doc(DAY, "the day the case record was opened"),
+        opened_by=_doc(TEXT, "who opened the record"),
+        procedure_began_on=_null(DAY, "the first step's date, else the one given when opened"),
+        procedure_began_from=_null(
+            {**TEXT, "enum": ["first step", "given when the case was opened"]}
+        ),
         note=TEXT,
         state=TEXT,
         stage=_obj(label=TEXT, responsible=TEXT, final=BOOL),
@@ -216,7 +220,10 @@ SCHEMAS: dict[str, Schema] = {
         country=_doc(FILLED, "ISO 3166-1 alpha-2 code", example="EE"),
         treaty=_doc(FILLED, "treaty code", example="apmbc"),
         workflow=_null(TEXT, "a workflow of the treaty (and of the country)"),
-        opened_on={**_null(DAY, "default today; never after today"), "example": "2025-01-01"},
+        began_on={
+            **_null(DAY, "when the procedure began, if before today; its year is in the reference"),
+            "example": "2025-01-01",
+        },
         note=_null(TEXT),
     ),
     "NewEvent": _input(

@@ -40,7 +40,7 @@ def build(tracker: Tracker, n: int) -> None:
             "apmbc",
             SYSTEM_ACTOR,
             workflow="apmbc/generic",
-            opened_on=date(2025, 1, 1),
+            began_on=date(2025, 1, 1),
             practice=True,
         )
         for trigger, on, evidence in STEPS:

@@ -21,7 +21,7 @@ SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 Steps = Sequence[tuple[str, str, Mapping[str, object]]]
 
 # Finland's 2025 path through the generic APMBC workflow, up to the depositary's receipt.
-FI_OPENED = date(2025, 4, 1)
+FI_BEGAN = date(2025, 4, 1)
 FI_TO_DEPOSIT: Steps = (
     ("submit_to_parliament", "2025-05-28", {"bill": "HE 72/2025"}),
     ("record_reading", "2025-06-10", {"chamber": "Eduskunta", "reading": "1"}),
@@ -41,10 +41,10 @@ def open_walked(
     tracker: Tracker,
     steps: Steps = FI_TO_DEPOSIT,
     country: str = "FI",
-    opened_on: date = FI_OPENED,
+    began_on: date = FI_BEGAN,
 ) -> str:
     """Open a generic APMBC case and walk it through `steps`; returns its reference."""
-    reference = open_case(tracker, country, "apmbc", "clerk", opened_on=opened_on).reference
+    reference = open_case(tracker, country, "apmbc", "clerk", began_on=began_on).reference
     walk(tracker, reference, steps)
     return reference
 

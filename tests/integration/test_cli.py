@@ -407,30 +407,72 @@ def test_cases_open_json(run: Cli) -> None:
         "apmbc",
         "--by",
         "clerk",
-        "--on",
-        "2026-11-01",
+        "--began-on",
+        "2025-03-25",
         "--note",
         "Cabinet decision (source: LETA)",
     )
     assert data.keys() >= CASE_KEYS
-    assert data["reference"] == "LV-APMBC-2026"
+    assert data["reference"] == "LV-APMBC-2025"
     assert data["country"] == "LV" and data["treaty"] == "apmbc"
     lv_flow = run.json("workflows", "show", "apmbc/lv")
     assert data["workflow"] == "apmbc/lv"  # the country's own procedure by default
     assert data["workflow_version"] == lv_flow["version"]
     assert data["state"] == lv_flow["initial"]
-    assert data["opened_on"] == "2026-11-01"
+    assert data["opened_on"] == TODAY  # the record: opened today, by clerk
+    assert data["opened_by"] == "clerk"
+    assert data["procedure_began_on"] == "2025-03-25"
     assert data["note"] == "Cabinet decision (source: LETA)"
-    assert data["history"] == []
+    assert [(h["seq"], h["trigger"], h["actor"]) for h in data["history"]] == [(1, "open", "clerk")]
     assert data["dates"]["deposited"] is None and data["dates"]["effective"] is None
     assert data["available_triggers"], "a new case has a first step to take"
-    assert show(run, "LV-APMBC-2026")["state"] == data["state"]
+    assert show(run, "LV-APMBC-2025")["state"] == data["state"]
 
     # The same country, treaty and year again: a distinct reference, in plain text.
     out = run.ok(
-        "cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk", "--on", TODAY
+        *("cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk"),
+        *("--began-on", "2025-01-02"),
     )
-    assert out.stdout == "opened LV-APMBC-2026-2\n"
+    assert out.stdout == "opened LV-APMBC-2025-2\n"
+
+
+def test_a_case_opened_today_takes_the_history_that_happened_before(run: Cli) -> None:
+    """A monitoring organisation enters Hungary's 2025 Rome Statute withdrawal in 2026: the
+    record is opened today, and each step goes in at its own date (treaty-actions.md, 2)."""
+    opened = run.json(
+        "cases", "open", "--country", "HU", "--treaty", "rome-statute", "--by", "clerk"
+    )
+    reference = opened["reference"]
+    assert reference == "HU-ROME-STATUTE-2026"  # no date given: the year the record was opened
+    assert (opened["opened_on"], opened["procedure_began_on"]) == (TODAY, None)
+    history = (
+        ("submit_to_parliament", "2025-04-03", []),
+        ("adopt", "2025-05-20", ["votes_for=134", "votes_against=37", "abstained=7"]),
+        ("sign", "2025-05-20..2025-06-02", []),
+        ("deposit", "2025-06-02", []),
+    )
+    for trigger, on, evidence in history:
+        run.ok(
+            *("cases", "advance", reference, trigger, "--on", on, "--by", "clerk"),
+            *(arg for pair in (("--evidence", e) for e in evidence) for arg in pair),
+        )
+    case = show(run, reference)
+    assert case["state"] == "notice_period"
+    assert case["dates"]["deposited"] == "2025-06-02"
+    assert case["dates"]["effective"] == "2026-06-02"  # Art. 127(1): one year after receipt
+    began = (case["procedure_began_on"], case["procedure_began_from"])
+    assert began == ("2025-04-03", "first step")
+    assert case["opened_on"] == TODAY and case["opened_by"] == "clerk"
+    out = run.ok("cases", "show", reference).stdout
+    assert f"opened     {TODAY} by clerk (the record)" in out
+    assert "began      2025-04-03 (first step) (the procedure)" in out
+    # Dates still never go backwards along the steps themselves.
+    run.fails(
+        *("cases", "advance", reference, "revoke", "--on", "2025-06-01", "--by", "clerk"),
+        *("--evidence", "reason=a test of the date order"),
+        field="occurred_on",
+        mentions=["2025-06-02", "previous step"],
+    )
 
 
 def test_cases_open_with_a_named_workflow_defaults_to_today(run: Cli) -> None:
@@ -467,8 +509,8 @@ OPEN = ("cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk"
         ),
         (["--country", "LV", "--treaty", "apmbc", "--by", "nobody"], "user", ["'nobody'"]),
         (["--country", "LV", "--treaty", "apmbc", "--by", "viewer"], "user", ["clerk"]),
-        ([*OPEN[2:], "--on", "2026-11-28"], "opened_on", ["2026-11-28", TODAY]),
-        ([*OPEN[2:], "--on", "01.11.2026"], "opened_on", ["YYYY-MM-DD"]),
+        ([*OPEN[2:], "--began-on", "2026-11-28"], "began_on", ["2026-11-28", TODAY]),
+        ([*OPEN[2:], "--began-on", "01.11.2026"], "began_on", ["YYYY-MM-DD"]),
         ([*OPEN[2:], "--workflow", "apmbc/pl"], "workflow", ["PL"]),
         ([*OPEN[2:], "--workflow", "apmbc/xx"], "workflow", ["apmbc/generic"]),
         ([*OPEN[2:], "--workflow", "rome-statute/generic"], "workflow", ["apmbc"]),
@@ -568,8 +610,14 @@ def test_cases_show_latvia(seeded: Cli) -> None:
         date.fromisoformat(e["occurred_on"])
         assert e["recorded_at"]
     assert len({e["hash"] for e in history}) == len(history)
+    # The record was opened (seeded) today; the procedure's steps lie in 2025, in order.
+    opening, *steps = history
+    assert (opening["trigger"], opening["occurred_on"]) == ("open", TODAY)
+    assert opening["actor"] == "system"
+    assert case["procedure_began_on"] == steps[0]["occurred_on"] == "2025-03-25"
     for before, after in itertools.pairwise(history):
         assert after["from_state"] == before["to_state"]
+    for before, after in itertools.pairwise(steps):
         assert after["occurred_on"] >= before["occurred_on"]
     by_trigger = {e["trigger"]: e for e in history}
     adopt = by_trigger["adopt"]
@@ -604,7 +652,9 @@ def test_cases_show_as_of_rebuilds_the_past(seeded: Cli) -> None:
         "adopt",
         "sign",
     ]
-    assert then["history"] == full["history"][: len(then["history"])]
+    # The record was opened after 2025-05-01: its opening is not part of that day's view.
+    assert full["history"][0]["trigger"] == "open"
+    assert then["history"] == full["history"][1 : len(then["history"]) + 1]
     assert "deposit" in {t["trigger"] for t in then["available_triggers"]}
 
     during = show(seeded, LV, "--as-of", "2025-07-01")
@@ -876,7 +926,7 @@ def test_cases_advance_without_on_is_a_usage_error(seeded: Cli, db_engine: Engin
 def test_cases_correct_evidence_adds_one_event(seeded: Cli) -> None:
     before = show(seeded, LV)
     after = seeded.json(
-        *("cases", "correct", LV, "3", "--by", "admin"),
+        *("cases", "correct", LV, "4", "--by", "admin"),
         *("--reason", "Saeima record: 67 for", "--evidence", "votes_for=67"),
     )
     assert len(after["history"]) == len(before["history"]) + 1
@@ -884,7 +934,7 @@ def test_cases_correct_evidence_adds_one_event(seeded: Cli) -> None:
     event = after["history"][-1]
     assert (event["actor"], event["occurred_on"]) == ("admin", TODAY)
     assert event["trigger"] not in APMBC_TRIGGERS
-    assert event["evidence"]["corrects"] == 3
+    assert event["evidence"]["corrects"] == 4
     assert event["evidence"]["reason"] == "Saeima record: 67 for"
     assert event["evidence"]["changes"]["evidence"] == {"votes_for": 67}
     assert after["version"] == before["version"] + 1
@@ -899,27 +949,27 @@ def test_cases_correct_a_date_recomputes_the_effective_date(seeded: Cli) -> None
     )
     assert deposited["dates"]["effective"] == "2026-12-01"
     out = seeded.ok(
-        *("cases", "correct", PRACTICE_INTL, "1", "--by", "admin"),
+        *("cases", "correct", PRACTICE_INTL, "2", "--by", "admin"),
         *("--reason", "receipt date per the C.N.", "--on", "2026-05-31"),
     ).stdout
-    assert out == f"{PRACTICE_INTL}: event 1 corrected\n"
+    assert out == f"{PRACTICE_INTL}: event 2 corrected\n"
     case = show(seeded, PRACTICE_INTL)
     assert case["dates"]["deposited"] == "2026-05-31"
     assert case["dates"]["effective"] == "2026-11-30"
     assert case["dates"]["effective_basis"].startswith("2026-05-31 + 6 months")
-    assert len(case["history"]) == 2
-    assert case["history"][0] == deposited["history"][0], "the deposit event is not rewritten"
+    assert len(case["history"]) == 3  # the opening, the deposit and the correction
+    assert case["history"][:2] == deposited["history"], "the deposit event is not rewritten"
 
 
-CORRECT_LV3 = ("cases", "correct", LV, "3")
+FIX_ADOPT = ("cases", "correct", LV, "4")  # event 4: the Saeima adopts the law
 
 
 @pytest.mark.parametrize(
     ("args", "field", "mentions"),
     [
-        ([*CORRECT_LV3, "--by", "clerk", "--reason", "r", "--comment", "c"], "user", ["admin"]),
-        ([*CORRECT_LV3, "--by", "viewer", "--reason", "r", "--comment", "c"], "user", ["admin"]),
-        ([*CORRECT_LV3, "--by", "nobody", "--reason", "r", "--comment", "c"], "user", []),
+        ([*FIX_ADOPT, "--by", "clerk", "--reason", "r", "--comment", "c"], "user", ["admin"]),
+        ([*FIX_ADOPT, "--by", "viewer", "--reason", "r", "--comment", "c"], "user", ["admin"]),
+        ([*FIX_ADOPT, "--by", "nobody", "--reason", "r", "--comment", "c"], "user", []),
         (
             [
                 "cases",
@@ -941,26 +991,26 @@ CORRECT_LV3 = ("cases", "correct", LV, "3")
             "seq",
             [],
         ),
-        ([*CORRECT_LV3, "--by", "admin", "--reason", "r"], "changes", []),
-        ([*CORRECT_LV3, "--by", "admin", "--reason", " ", "--comment", "c"], "reason", []),
+        ([*FIX_ADOPT, "--by", "admin", "--reason", "r"], "changes", []),
+        ([*FIX_ADOPT, "--by", "admin", "--reason", " ", "--comment", "c"], "reason", []),
         (
-            [*CORRECT_LV3, "--by", "admin", "--reason", "r", "--evidence", "votes_for=lots"],
+            [*FIX_ADOPT, "--by", "admin", "--reason", "r", "--evidence", "votes_for=lots"],
             "evidence.votes_for",
             ["'lots'"],
         ),
         (
-            [*CORRECT_LV3, "--by", "admin", "--reason", "r", "--evidence", "votes_for"],
+            [*FIX_ADOPT, "--by", "admin", "--reason", "r", "--evidence", "votes_for"],
             "evidence",
             ["KEY=VALUE"],
         ),
-        ([*CORRECT_LV3, "--by", "admin", "--reason", "r", "--on", "16.04.2025"], "occurred_on", []),
+        ([*FIX_ADOPT, "--by", "admin", "--reason", "r", "--on", "16.04.2025"], "occurred_on", []),
         (
-            [*CORRECT_LV3, "--by", "admin", "--reason", "r", "--on", "2025-03-01"],
+            [*FIX_ADOPT, "--by", "admin", "--reason", "r", "--on", "2025-03-01"],
             "occurred_on",
             ["2025-03-01"],
         ),
         (
-            ["cases", "correct", LV, "5", "--by", "admin", "--reason", "r", "--on", "2026-11-28"],
+            ["cases", "correct", LV, "6", "--by", "admin", "--reason", "r", "--on", "2026-11-28"],
             "occurred_on",
             [TODAY],
         ),
@@ -992,7 +1042,7 @@ def test_cases_correct_that_breaks_a_later_step_is_refused(seeded: Cli, db_engin
     take_effect: refused, naming the event that no longer fits."""
     with unchanged(seeded, db_engine):
         seeded.fails(
-            *("cases", "correct", LV, "5", "--by", "admin", "--reason", "r"),
+            *("cases", "correct", LV, "6", "--by", "admin", "--reason", "r"),
             *("--on", "2025-06-28"),
             field="occurred_on",
             mentions=["take_effect", "2025-12-28"],
@@ -1002,7 +1052,7 @@ def test_cases_correct_that_breaks_a_later_step_is_refused(seeded: Cli, db_engin
 def test_cases_correct_without_a_reason_is_a_usage_error(seeded: Cli, db_engine: Engine) -> None:
     with unchanged(seeded, db_engine):
         seeded.usage_error(
-            "cases", "correct", LV, "3", "--by", "admin", "--comment", "c", option="--reason"
+            "cases", "correct", LV, "4", "--by", "admin", "--comment", "c", option="--reason"
         )
 
 
@@ -1017,9 +1067,9 @@ def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(seeded: Cli
     )
     assert undone["state"] == "mfa_coordination"
     assert undone["dates"]["deposited"] is None and undone["dates"]["effective"] is None
-    assert len(undone["history"]) == 2
-    assert undone["history"][0] == deposited["history"][0], "nothing removed or rewritten"
-    event = undone["history"][1]
+    assert len(undone["history"]) == 3  # the opening, the deposit and the undo
+    assert undone["history"][:2] == deposited["history"], "nothing removed or rewritten"
+    event = undone["history"][2]
     assert (event["actor"], event["occurred_on"]) == ("admin", TODAY)
     assert event["trigger"] not in APMBC_TRIGGERS
     assert event["evidence"]["reason"] == "recorded on the wrong case"
@@ -1035,7 +1085,7 @@ def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(seeded: Cli
     assert "notice_period" in out
     out = seeded.ok("cases", "undo", PRACTICE_INTL, "--by", "admin", "--reason", "again").stdout
     assert out == f"{PRACTICE_INTL}: back to mfa_coordination\n"
-    assert len(show(seeded, PRACTICE_INTL)["history"]) == 4
+    assert len(show(seeded, PRACTICE_INTL)["history"]) == 5
 
 
 @pytest.mark.parametrize(

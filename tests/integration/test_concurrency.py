@@ -98,10 +98,11 @@ def test_without_expected_version_no_event_is_lost_or_doubled(
         assert wins, "at least one writer must get through each round"
         successes += len(wins)
 
-    assert event_count(db_engine, reference) == 1 + successes
-    assert event_seqs(db_engine, reference) == list(range(1, successes + 2))
+    # The opening and the first reading, then one event per success.
+    assert event_count(db_engine, reference) == 2 + successes
+    assert event_seqs(db_engine, reference) == list(range(1, successes + 3))
     assert case_version(db_engine, reference) == 1 + 1 + successes
-    assert len(get_case(tracker, reference).history) == 1 + successes
+    assert len(get_case(tracker, reference).history) == 2 + successes
     audit = verify_audit(tracker)
     assert audit.intact, audit.first_break
 
@@ -125,7 +126,7 @@ def test_writers_on_different_cases_never_conflict(tracker: Tracker, db_engine: 
     results = race(len(references), lambda i: reading(tracker, references[i], i))
 
     assert all(not isinstance(r, Exception) for r in results), results
-    assert [event_count(db_engine, r) for r in references] == [2, 2, 2, 2]
+    assert [event_count(db_engine, r) for r in references] == [3, 3, 3, 3]
 
 
 @SQLITE_ONLY
@@ -141,8 +142,8 @@ def test_sqlite_concurrent_writers_wait_instead_of_database_is_locked(
         assert "locked" not in " ".join(str(f) for f in failures)
         successes += len(results) - len(failures)
 
-    assert event_count(db_engine, reference) == 1 + successes
-    assert event_seqs(db_engine, reference) == list(range(1, successes + 2))
+    assert event_count(db_engine, reference) == 2 + successes
+    assert event_seqs(db_engine, reference) == list(range(1, successes + 3))
     assert verify_audit(tracker).intact
 
 
@@ -157,7 +158,7 @@ def test_sqlite_same_expected_version_one_wins_one_gets_a_conflict(
 
     assert (len(wins), len(losses)) == (1, 1)
     assert "at version" in str(losses[0]) or "meanwhile" in str(losses[0])
-    assert event_count(db_engine, reference) == 2
+    assert event_count(db_engine, reference) == 3
 
 
 def test_a_writer_waits_for_another_open_transaction(tracker: Tracker, db_engine: Engine) -> None:
@@ -178,4 +179,4 @@ def test_a_writer_waits_for_another_open_transaction(tracker: Tracker, db_engine
         waited = time.monotonic() - started
     assert waited >= hold
     assert view.history[-1].trigger == "record_reading"
-    assert event_count(db_engine, reference) == 2
+    assert event_count(db_engine, reference) == 3

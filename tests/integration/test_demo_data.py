@@ -123,7 +123,9 @@ def test_seeded_histories_are_the_real_ones(
     with subtests.test(msg="every seeded event names its source"):
         checked = 0
         for spec in load_demo_cases():
-            for event in _case(tracker, spec["expect"]["reference"])["history"]:
+            opening, *steps = _case(tracker, spec["expect"]["reference"])["history"]
+            assert (opening["trigger"], opening["actor"]) == ("open", "system")
+            for event in steps:
                 source = event["evidence"].get("source")
                 assert isinstance(source, str) and source.strip(), (event["case"], event["seq"])
                 assert event["evidence"].get("confidence") in ("H", "M", "L")
@@ -144,7 +146,7 @@ def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
         assert "PRACTICE" in summary["reference"]
         case = _case(tracker, summary["reference"])
         assert case["practice"] is True
-        assert case["history"] == []
+        assert [e["trigger"] for e in case["history"]] == ["open"]
     real = {c["reference"] for c in list_cases(tracker) if not c["practice"]}
     assert real == {spec["expect"]["reference"] for spec in load_demo_cases()}
 

@@ -62,9 +62,7 @@ def test_upgrade_downgrade_upgrade_round_trip(db_url: str, registry: Registry) -
         # The re-created schema works, append-only triggers included.
         tracker = Tracker(make_session_factory(engine), lambda: registry, today=lambda: TODAY)
         create_user(tracker, "clerk", "clerk", "correct horse battery")
-        reference = open_case(
-            tracker, "EE", "apmbc", "clerk", opened_on=date(2025, 4, 24)
-        ).reference
+        reference = open_case(tracker, "EE", "apmbc", "clerk", began_on=date(2025, 4, 24)).reference
         advance(tracker, reference, "submit_to_parliament", "2025-04-24", "clerk")
         assert get_case(tracker, reference).state.state == "parliament"
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:

@@ -37,11 +37,13 @@ Refusals = dict[str, tuple[dict[str, Any], type[DomainError], str, str]]
 # --------------------------------------------------------------------------- open_case
 
 
-def test_reference_comes_from_country_treaty_and_the_year_opened(tracker: Tracker) -> None:
-    first = open_case(tracker, "lv", "apmbc", "clerk", opened_on=date(2025, 3, 25))
-    second = open_case(tracker, "LV", "apmbc", "clerk", opened_on=date(2025, 11, 2))
-    third = open_case(tracker, "LV", "apmbc", "admin", opened_on=date(2025, 12, 31))
-    next_year = open_case(tracker, "LV", "apmbc", "clerk", opened_on=date(2026, 1, 5))
+def test_reference_comes_from_the_year_the_procedure_began_else_the_year_opened(
+    tracker: Tracker,
+) -> None:
+    first = open_case(tracker, "lv", "apmbc", "clerk", began_on=date(2025, 3, 25))
+    second = open_case(tracker, "LV", "apmbc", "clerk", began_on=date(2025, 11, 2))
+    third = open_case(tracker, "LV", "apmbc", "admin", began_on=date(2025, 12, 31))
+    next_year = open_case(tracker, "LV", "apmbc", "clerk", began_on=date(2026, 1, 5))
 
     assert [first.reference, second.reference, third.reference, next_year.reference] == [
         "LV-APMBC-2025",
@@ -55,9 +57,17 @@ def test_reference_comes_from_country_treaty_and_the_year_opened(tracker: Tracke
     # Latvia has its own procedure (the President may return the law to the Saeima).
     assert case["workflow"] == "apmbc/lv"
     assert case["state"] == "drafting"
-    assert case["opened_on"] == "2025-03-25"
+    # The record is opened today; the procedure began on the day the opener gave.
+    assert case["opened_on"] == "2026-11-27"
     assert case["opened_by"] == "clerk"
-    assert case["history"] == []
+    assert case["procedure_began_on"] == "2025-03-25"
+    assert case["procedure_began_from"] == "given when the case was opened"
+    # The opening is the first event of the audit log, with who opened the record.
+    [opening] = case["history"]
+    assert (opening["seq"], opening["trigger"], opening["actor"]) == (1, "open", "clerk")
+    assert opening["occurred_on"] == "2026-11-27"
+    assert opening["evidence"]["began_on"] == "2025-03-25"
+    assert case["available_triggers"][0]["trigger"] == "submit_to_parliament"
     assert case["dates"]["deposited"] is None and case["dates"]["effective"] is None
 
 
@@ -78,10 +88,10 @@ OPEN_REFUSALS: Refusals = {
         "workflow",
         "PL",
     ),
-    "opened after today": (
-        {"opened_on": date(2026, 11, 28)},
+    "procedure begins after today": (
+        {"began_on": date(2026, 11, 28)},
         InvalidInput,
-        "opened_on",
+        "began_on",
         "2026-11-27",
     ),
     "viewer": ({"actor": "viewer"}, Forbidden, "user", "clerk or admin"),
@@ -98,7 +108,7 @@ def test_open_case_refuses_bad_input_naming_the_field_and_writes_nothing(
             "treaty": "apmbc",
             "actor": "clerk",
             "workflow": None,
-            "opened_on": None,
+            "began_on": None,
         } | overrides
         with subtests.test(msg=name):
             with pytest.raises(error) as caught:
@@ -107,6 +117,7 @@ def test_open_case_refuses_bad_input_naming_the_field_and_writes_nothing(
             assert caught.value.message.startswith(f"{field}:")
             assert allowed in caught.value.message
             assert total_rows(db_engine, "cases") == 0
+            assert total_rows(db_engine, "events") == 0
     # The same call without the fault opens the case.
     assert open_case(tracker, "LV", "apmbc", "clerk").reference == "LV-APMBC-2026"
     assert open_case(tracker, "HU", "rome-statute", "clerk").reference == "HU-ROME-STATUTE-2026"
@@ -120,11 +131,7 @@ def test_whole_case_reaches_effect_through_the_sweep_on_the_right_day(
     tracker: Tracker, today: Today
 ) -> None:
     today.day = date(2025, 7, 10)
-    reference = open_case(tracker, "FI", "apmbc", "clerk", opened_on=date(2025, 4, 1)).reference
-    with pytest.raises(NotAllowed) as before_opening:
-        advance(tracker, reference, "submit_to_parliament", "2025-03-31", "clerk")
-    assert before_opening.value.field == "occurred_on"
-    assert "2025-04-01" in before_opening.value.message
+    reference = open_case(tracker, "FI", "apmbc", "clerk").reference
     states = []
     for trigger, on, evidence in FI_TO_DEPOSIT:
         view = advance(tracker, reference, trigger, on, "clerk", evidence=evidence)

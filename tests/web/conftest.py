@@ -110,7 +110,7 @@ def practice(tracker: Tracker) -> Tracker:
     back, at drafting): for tests that need one case to change, without the cost of the demo."""
     open_case(
         tracker, PRACTICE_COUNTRY, "apmbc", SYSTEM_ACTOR, workflow="apmbc/generic",
-        opened_on=date(tracker.today().year - 2, 1, 1), practice=True,
+        began_on=date(tracker.today().year - 2, 1, 1), practice=True,
     )  # fmt: skip
     return tracker
 

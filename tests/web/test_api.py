@@ -193,7 +193,7 @@ BAD_REQUESTS: list[Request] = [
     ("POST", "/cases", {"country": "EE"}, "treaty"),
     ("POST", "/cases", {"country": 233, "treaty": "apmbc"}, "country"),
     ("POST", "/cases", {"country": "EE", "treaty": "  "}, "treaty"),
-    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "opened_on": 20250101}, "opened_on"),
+    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "began_on": 20250101}, "began_on"),
     ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "note": ["a"]}, "note"),
     ("POST", EVENTS, b"trigger=submit_to_parliament", "body"),
     ("POST", EVENTS, {"occurred_on": "2025-01-10"}, "trigger"),
@@ -444,9 +444,9 @@ REFUSED_OPENINGS: list[Request] = [
      "workflow"),
     ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "workflow": "apmbc/nowhere"},
      "workflow"),
-    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "opened_on": "2026-11-28"},
-     "opened_on"),
-    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "opened_on": "soon"}, "opened_on"),
+    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "began_on": "2026-11-28"},
+     "began_on"),
+    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "began_on": "soon"}, "began_on"),
 ]  # fmt: skip
 UNKNOWN_FILTERS: list[Request] = [
     ("GET", "/cases?state=nowhere", None, "state"),
@@ -495,7 +495,7 @@ HOSTILE: list[tuple[str, str, Any]] = [
     ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "note": "a\x00b"}),
     ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "note": "\ud800"}),  # lone surrogate
     ("POST", "/cases", {"country": "E\x00", "treaty": "apmbc\x00"}),
-    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "opened_on": "0001-01-01"}),
+    ("POST", "/cases", {"country": "EE", "treaty": "apmbc", "began_on": "0001-01-01"}),
     ("POST", "/cases", {"country": "EE", "treaty": "x" * 100_000}),
     ("POST", CASE, {**STEP, "comment": "a\x00b"}),
     ("POST", CASE, {**STEP, "comment": "\udfff"}),
@@ -517,7 +517,7 @@ def test_bad_input_is_never_a_500(
     problems = []
     for method, url, body in HOSTILE:
         if url == CASE:
-            fresh = open_case(practice, "EE", "apmbc", "clerk", opened_on=date(2024, 1, 1))
+            fresh = open_case(practice, "EE", "apmbc", "clerk", began_on=date(2024, 1, 1))
             url = url.replace("CASE", fresh.reference)
         request = f"{method} {url[:60]} {str(body)[:60]}"
         try:  # under TESTING the crash behind a 500 reaches the test: name it
@@ -540,7 +540,7 @@ def test_bad_input_is_never_a_500(
 def test_a_treaty_code_with_spaces_gives_a_clean_reference(
     client: FlaskClient, practice: Tracker, bearer: dict[str, Headers]
 ) -> None:
-    body = {"country": " ee ", "treaty": " APMBC ", "opened_on": "2025-01-01"}
+    body = {"country": " ee ", "treaty": " APMBC ", "began_on": "2025-01-01"}
     response = send(client, "POST", "/cases", bearer["clerk"], body)
     assert response.status_code == 201
     case = response.get_json()
@@ -565,13 +565,14 @@ def test_a_case_from_opening_to_effect_over_http_matches_the_cli_and_the_audit(
     client: FlaskClient, tracker: Tracker, cli: FlaskCliRunner, bearer: dict[str, Headers]
 ) -> None:
     clerk = bearer["clerk"]
-    opening = {"country": "EE", "treaty": "apmbc", "opened_on": "2025-01-01"}
-    opened = send(client, "POST", "/cases", clerk, opening)
+    # Opened today (2026-11-27) without a date; the 2025 history is recorded afterwards.
+    opened = send(client, "POST", "/cases", clerk, {"country": "EE", "treaty": "apmbc"})
     assert opened.status_code == 201, opened.get_data(as_text=True)
     case = opened.get_json()
     reference, location = case["reference"], opened.headers["Location"]
-    assert (reference, case["workflow"]) == ("EE-APMBC-2025", "apmbc/generic")
+    assert (reference, case["workflow"]) == ("EE-APMBC-2026", "apmbc/generic")
     assert case["state"] == "drafting"
+    assert (case["opened_on"], case["opened_by"]) == ("2026-11-27", "clerk")
     for trigger, on, evidence in ROUND_TRIP:
         offered = {t["trigger"]: t for t in case["available_triggers"]}
         assert trigger in offered, (trigger, case["state"])
@@ -594,15 +595,18 @@ def test_a_case_from_opening_to_effect_over_http_matches_the_cli_and_the_audit(
     assert read["state"] == "effective" and read["available_triggers"] == []
     assert read["dates"]["deposited"] == "2025-06-27"
     assert read["dates"]["effective"] == "2025-12-27"  # deposit + 6 months, APMBC Art. 20(3)
+    assert read["procedure_began_on"] == "2025-01-15"
+    assert read["procedure_began_from"] == "first step"
     history = read["history"]
     assert [(e["trigger"], e["occurred_on"], e["occurred_until"]) for e in history] == [
-        (t, on.split("..")[0], on.split("..")[1] if ".." in on else None) for t, on, _ in ROUND_TRIP
+        ("open", "2026-11-27", None),
+        *((t, *on.split("..")) if ".." in on else (t, on, None) for t, on, _ in ROUND_TRIP),
     ]
     assert all(e["actor"] == "clerk" for e in history)
-    assert history[1]["evidence"] == {"chamber": "Riigikogu", "reading": 1}
+    assert history[2]["evidence"] == {"chamber": "Riigikogu", "reading": 1}
 
     logged = send(client, "GET", f"/events?case={reference}&per_page=200", clerk).get_json()
-    assert logged["total"] == len(ROUND_TRIP)
+    assert logged["total"] == 1 + len(ROUND_TRIP)
     assert list(reversed(logged["items"])) == history  # the log is newest first
 
     exported = cli.invoke(args=["audit", "export", "--format", "json"])
@@ -614,9 +618,9 @@ def test_a_case_from_opening_to_effect_over_http_matches_the_cli_and_the_audit(
     assert json.loads(verified.stdout)["intact"] is True
     api_verify = send(client, "GET", "/audit/verify", clerk).get_json()
     assert api_verify["intact"] is True and api_verify["first_break"] is None
-    assert api_verify["events"] == len(ROUND_TRIP)
+    assert api_verify["events"] == 1 + len(ROUND_TRIP)
 
     on_deposit_day = send(client, "GET", f"/cases/{reference}?as_of=2025-06-27", clerk).get_json()
     assert on_deposit_day["state"] == "notice_period"
-    assert on_deposit_day["history"] == history[:5]
+    assert on_deposit_day["history"] == history[1:6]  # the record was opened later
     assert date.fromisoformat(on_deposit_day["dates"]["notice_period_ends"]) == date(2025, 12, 27)

@@ -40,7 +40,7 @@ def intl(tracker: Tracker) -> Tracker:
     """Only the practice case of the international part, as seed_demo opens it."""
     open_case(
         tracker, PRACTICE_COUNTRY, "apmbc", SYSTEM_ACTOR, workflow="apmbc/international-only",
-        opened_on=date(tracker.today().year - 2, 1, 1), practice=True,
+        began_on=date(tracker.today().year - 2, 1, 1), practice=True,
     )  # fmt: skip
     return tracker
 
@@ -109,7 +109,7 @@ def test_every_demo_date_is_there_once_as_a_well_formed_all_day_event(
     # and one more case, whose name is not ASCII: folding counts octets, not characters
     ci = open_case(
         seeded, "CI", "apmbc", "clerk", workflow="apmbc/international-only",
-        opened_on=date(2026, 3, 1),
+        began_on=date(2026, 3, 1),
     ).reference  # fmt: skip
     advance(seeded, ci, "deposit", "2026-05-04", "clerk", evidence=REASONS)
     response = get_feed(client, create_token(seeded, "viewer"))

@@ -87,7 +87,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
     assert location(response) == f"{CASE}#timeline"
     page = html_of(clerk.get(location(response)))
     assert "Recorded: Bill submitted to parliament." in page
-    event = element(page, "li", "event-1")
+    event = element(page, "li", "event-2")
     for shown in (
         "5 Jan 2026",
         "Bill submitted to parliament",
@@ -176,7 +176,7 @@ def test_a_stale_form_is_a_409_that_shows_the_change_and_keeps_the_entries(
     step = element(page, "article", "step-adopt")
     assert "Someone else changed this case meanwhile." in step
     assert 'It is now at "In parliament" (version 3)' in step
-    assert "Reading held" in element(page, "li", "event-2")  # what the other user recorded
+    assert "Reading held" in element(page, "li", "event-3")  # what the other user recorded
     assert snapshot(in_parliament) == before
     # The entries are kept, with the current version: sending again records the step.
     again = form_posting_to(page, STEPS, trigger="adopt")
@@ -226,13 +226,15 @@ def test_the_case_page_shows_dates_and_how_the_effective_date_was_computed(
     assert "<dd><strong>27 Dec 2025</strong>" in page
     assert "2025-06-27 + 6 months, APMBC Art. 20(3)" in page
     assert "<dt>Instrument received by the depositary</dt><dd>27 Jun 2025</dd>" in page
-    assert "<dt>Opened</dt><dd>25 Mar 2025" in page
-    adopt = element(page, "li", "event-3")
+    # The procedure began in March 2025; the record was opened (seeded) on the day of the demo.
+    assert "<dt>Procedure began</dt><dd>25 Mar 2025" in page
+    assert "<dt>Record opened</dt><dd>27 Nov 2026 by system" in page
+    adopt = element(page, "li", "event-4")
     assert "16 Apr 2025" in adopt
     assert "<dt>votes for</dt><dd>66</dd><dt>votes against</dt><dd>14</dd>" in adopt
     # The proclamation's day is not settled in the sources: its bounds, not a made-up day.
-    assert "between 23 Apr 2025 and 24 Apr 2025" in element(page, "li", "event-4")
-    assert len(re.findall(r'<li id="event-\d+"', page)) == 6
+    assert "between 23 Apr 2025 and 24 Apr 2025" in element(page, "li", "event-5")
+    assert len(re.findall(r'<li id="event-\d+"', page)) == 6  # the steps; the opening is above
     assert "LETA; babel.ua" in adopt  # sources shown
 
 
@@ -242,7 +244,7 @@ def test_the_case_as_it_stood_on_a_past_date(seeded: Tracker, signed_in: SignIn)
     assert "As the case stood on 20 Apr 2025" in page
     assert "<strong>Awaiting proclamation by the President</strong>" in page
     assert current_stage(page) == "presidential_signature"
-    assert 'id="event-3"' in page and 'id="event-4"' not in page
+    assert 'id="event-4"' in page and 'id="event-5"' not in page
     assert "Not yet: the clock starts when the depositary receives the instrument" in page
     assert not [f for f in forms_in(page) if f.method == "post"]  # the past is not edited
     later = html_of(clerk.get(f"/cases/{LV}?as_of=2025-07-01"))
@@ -259,15 +261,15 @@ def test_an_admin_corrects_an_event_and_the_correction_shows_beside_it(
 ) -> None:
     admin = signed_in("admin")
     page = html_of(admin.get(CASE))
-    form = form_posting_to(page, f"{CASE}/events/1/correction")
+    form = form_posting_to(page, f"{CASE}/events/2/correction")
     before = snapshot(in_parliament)
     refused = submit(admin, form, occurred_on="2026-01-06")  # no reason
     assert refused.status_code == 422
     assert "reason: say why the record is corrected" in html_of(refused)
     assert snapshot(in_parliament) == before
     response = submit(admin, form, occurred_on="2026-01-06", reason="Tabled a day later.")
-    assert location(response) == f"{CASE}#event-1"
-    event = element(html_of(admin.get(CASE)), "li", "event-1")
+    assert location(response) == f"{CASE}#event-2"
+    event = element(html_of(admin.get(CASE)), "li", "event-2")
     assert '<p class="when">6 Jan 2026</p>' in event
     assert "<strong>Corrected</strong> by admin" in event
     assert "Tabled a day later." in event
@@ -284,7 +286,7 @@ def test_an_admin_undoes_the_last_step(in_parliament: Tracker, signed_in: SignIn
     response = submit(admin, form, reason="Recorded on the wrong case.")
     assert location(response) == f"{CASE}#timeline"
     page = html_of(admin.get(CASE))
-    event = element(page, "li", "event-1")
+    event = element(page, "li", "event-2")
     assert 'class="undone"' in event
     assert "<strong>Undone</strong> by admin" in event
     assert "Recorded on the wrong case." in event
@@ -307,3 +309,37 @@ def test_the_diagram_is_inline_and_marks_the_current_stage_and_the_path(
     assert "final" in drawn["effective"]
     assert re.search(r'<g class="edge taken">', figure)  # the step taken
     assert "Current stage: In parliament." in figure  # for screen readers
+
+
+def test_a_case_opened_today_on_the_form_takes_its_2025_history(
+    tracker: Tracker, signed_in: SignIn
+) -> None:
+    """Opened through the form without a date, Hungary's Rome Statute case takes the steps of
+    2025 on its page; the page says when the record was opened and when the procedure began."""
+    clerk = signed_in("clerk")
+    form = form_posting_to(html_of(clerk.get("/cases/new")), "/cases/new")
+    assert "began_on" in form.fields and "opened_on" not in form.fields
+    response = submit(clerk, form, country="HU", treaty="rome-statute")
+    assert location(response) == "/cases/HU-ROME-STATUTE-2026"
+    page = html_of(clerk.get(location(response)))
+    assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
+    assert "<dt>Procedure began</dt><dd>— " in page
+    steps = "/cases/HU-ROME-STATUTE-2026/steps"
+    submitted = form_posting_to(page, steps, trigger="submit_to_parliament")
+    response = submit(clerk, submitted, occurred_on="2025-04-03", evidence__source="mandiner.hu")
+    assert response.status_code == 302, html_of(response)
+    page = html_of(clerk.get("/cases/HU-ROME-STATUTE-2026"))
+    adopted = form_posting_to(page, steps, trigger="adopt")
+    response = submit(
+        clerk, adopted, occurred_on="2025-05-20", evidence__votes_for="134",
+        evidence__votes_against="37", evidence__abstained="7",
+    )  # fmt: skip
+    assert response.status_code == 302, html_of(response)
+    page = html_of(clerk.get("/cases/HU-ROME-STATUTE-2026"))
+    assert current_stage(page) == "presidential_signature"
+    assert '<dt>Procedure began</dt><dd>3 Apr 2025 <span class="help">(first step)' in page
+    assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
+    assert "20 May 2025" in element(page, "li", "event-3")
+    audit = html_of(signed_in("viewer").get("/audit?case=HU-ROME-STATUTE-2026"))
+    [opening] = [row for row in audit.split("<tr>") if "Case record opened" in row]
+    assert "HU-ROME-STATUTE-2026</a> #1" in opening and '"By">clerk<' in opening

@@ -142,7 +142,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
 }
 BODIES: dict[str, list[dict[str, Any]]] = {
     "openCase": [
-        {"country": "FI", "treaty": "apmbc", "opened_on": "2025-01-01"},
+        {"country": "FI", "treaty": "apmbc", "began_on": "2025-01-01"},
         {"country": "LV", "treaty": "rome-statute", "workflow": "rome-statute/generic"},
     ],
     "recordEvent": [

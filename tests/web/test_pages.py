@@ -45,7 +45,7 @@ def clocks(practice: Tracker) -> Tracker:
             "apmbc",
             "clerk",
             workflow="apmbc/international-only",
-            opened_on=date(2026, 3, 1),
+            began_on=date(2026, 3, 1),
         )
         advance(
             practice,

@@ -47,7 +47,7 @@ READING = {
 POST_TABLE: dict[str, tuple[dict[str, str], tuple[int, int, int, int]]] = {
     "/cases/new": ({"country": "FI", "treaty": "apmbc"}, (SIGN_IN, NO, 302, 302)),
     f"/cases/{PRACTICE}/steps": (READING, (SIGN_IN, NO, 302, 302)),
-    f"/cases/{PRACTICE}/events/1/correction": (
+    f"/cases/{PRACTICE}/events/2/correction": (
         {"reason": "the bill number was wrong", "comment": "Bill 123/Lm14"},
         (SIGN_IN, NO, NO, 302),
     ),

@@ -42,7 +42,7 @@ READING = {
 POSTS = {
     "/cases/new": {"country": "FI", "treaty": "apmbc"},
     f"/cases/{PRACTICE}/steps": READING,
-    f"/cases/{PRACTICE}/events/1/correction": {"reason": "typo", "comment": "Bill 7"},
+    f"/cases/{PRACTICE}/events/2/correction": {"reason": "typo", "comment": "Bill 7"},
     f"/cases/{PRACTICE}/undo": {"reason": "entered twice"},
     "/audit/verify": {},
     "/users": {"name": "newcomer", "role": "viewer"},
@@ -382,12 +382,12 @@ def test_user_text_shows_as_text_on_every_page(seeded: Tracker, signed_in: SignI
         comment=SCRIPT,
         evidence={"bill": '<img src=x onerror="alert(2)">'},
     )
-    correct(seeded, PRACTICE, 1, "admin", f"reason {SCRIPT}", comment=f"fixed {SCRIPT}")
+    correct(seeded, PRACTICE, 2, "admin", f"reason {SCRIPT}", comment=f"fixed {SCRIPT}")
     opened = open_case(seeded, "FI", "apmbc", "clerk", note=f"Note {SCRIPT}")
     viewer = signed_in("viewer")
     assert f"Note {ESCAPED_SCRIPT}" in html_of(viewer.get(f"/cases/{opened.reference}"))
     case_page = html_of(viewer.get(f"/cases/{PRACTICE}"))
-    assert ESCAPED_SCRIPT in element(case_page, "li", "event-1")
+    assert ESCAPED_SCRIPT in element(case_page, "li", "event-2")
     assert "&lt;img src=x onerror=" in case_page
     assert f"reason {ESCAPED_SCRIPT}" in case_page
     audit_page = html_of(viewer.get("/audit"))
