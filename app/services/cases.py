@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
-from app.domain.case import Step
+from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country
 from app.domain.definitions import Workflow
@@ -40,6 +41,7 @@ from app.services.users import active_user, require_role, system_user
 from app.services.views import CaseView, build_view, load_case
 
 WRITERS = ("clerk", "admin")
+REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
 ADMINS = ("admin",)
 
 
@@ -52,64 +54,73 @@ def open_case(
     began_on: date | None = None,
     note: str = "",
     practice: bool = False,
-    opened_on: date | None = None,
 ) -> CaseView:
-    """Open a case record for `country` leaving `treaty`, at its workflow's first stage.
+    """Open a case record today for `country` leaving `treaty`, at its workflow's first stage.
 
-    The record is opened today (an import may give the day another system opened it); the
-    procedure may have begun long before: `began_on`, when given, dates the reference. The
-    opening is the case's first event, so the audit log says who opened it.
+    The procedure may have begun long before: `began_on`, when given, dates the reference, and
+    the steps already taken are then recorded at their own dates. The opening is the case's
+    first event, so the audit log says who opened the record.
     """
-    today = tracker.today()
+    opening = opening_for(tracker, country, treaty, workflow, practice)
+    opening = replace(opening, began_on=began_on, note=note)
+    with tracker.transaction() as session:
+        row = open_in(tracker, session, active_user(session, actor), opening)
+        return build_view(tracker, session, row, event_records(session, row))
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What a new case record starts from: country, workflow, and what the opener says."""
+
+    country: str
+    flow: Workflow
+    practice: bool = False
+    began_on: date | None = None
+    note: str = ""
+    reference: str | None = None  # an imported case keeps its own
+    opened_on: date | None = None  # an imported record keeps the day it was first opened
+
+
+def opening_for(
+    tracker: Tracker, country: str, treaty: str, workflow: str | None, practice: bool = False
+) -> Opening:
+    """The checked country and the workflow a new case of it follows."""
     country = PRACTICE_COUNTRY if practice else check_country(country)
     flow = _workflow_for(tracker, country, treaty.strip().lower(), workflow, practice)
-    opened_on = opened_on or today
-    for name, day in (("began_on", began_on), ("opened_on", opened_on)):
+    return Opening(country, flow, practice)
+
+
+def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) -> Case:
+    """Add the case row and its opening event to `session`; returns the row."""
+    today, flow = tracker.today(), opening.flow
+    opened_on = opening.opened_on or today
+    for name, day in (("began_on", opening.began_on), ("opened_on", opened_on)):
         if day is not None and day > today:
             raise InvalidInput(
                 f"{name}: {day.isoformat()} lies after today ({today.isoformat()})", field=name
             )
-    with tracker.transaction() as session:
-        user = active_user(session, actor)
-        require_role(user, WRITERS, "opening a case")
-        base = f"{country}-{flow.treaty.code.upper()}-{(began_on or opened_on).year}"
-        if practice:
-            base = practice_reference(flow)
-        row = Case(
-            reference=_unique_reference(session, base),
-            country=country,
-            treaty=flow.treaty.code,
-            workflow=flow.name,
-            workflow_version=flow.version,
-            practice=practice,
-            opened_on=opened_on,
-            note=note.strip(),
-            opened_by=user,
-            state=flow.initial,
-        )
-        tracker.keep_definition(session, flow)
-        session.add(row)
-        opening = _opening(flow, user, opened_on, began_on, row.note)
-        append_event(session, row, [], opening, opening.to_state, user)
-        return build_view(tracker, session, row, event_records(session, row))
-
-
-def _opening(flow: Workflow, user: User, opened_on: date, began_on: date | None, note: str) -> Step:
-    """The opening event: who opened the record, on which day, and what they said of it."""
-    evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
-    if began_on is not None:
-        evidence["began_on"] = began_on.isoformat()
-    return Step(
-        seq=1,
-        trigger=OPEN,
-        from_state="",
-        to_state=flow.initial,
-        span=DateSpan.exact(opened_on),
-        actor=user.name,
-        recorded_at=now(),
-        comment=note,
-        evidence=evidence,
+    require_role(user, WRITERS, "opening a case")
+    row = Case(
+        reference=_reference(session, opening, opened_on),
+        country=opening.country,
+        treaty=flow.treaty.code,
+        workflow=flow.name,
+        workflow_version=flow.version,
+        practice=opening.practice,
+        opened_on=opened_on,
+        note=opening.note.strip(),
+        opened_by=user,
+        state=flow.initial,
     )
+    tracker.keep_definition(session, flow)
+    session.add(row)
+    evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
+    if opening.began_on is not None:
+        evidence["began_on"] = opening.began_on.isoformat()
+    span = DateSpan.exact(opened_on)
+    step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
+    append_event(session, row, step, flow.initial, user)
+    return row
 
 
 def _workflow_for(
@@ -136,7 +147,15 @@ def practice_reference(flow: Workflow) -> str:
     return "PRACTICE-" + flow.name.upper().replace("/", "-")
 
 
-def _unique_reference(session: Session, base: str) -> str:
+def _reference(session: Session, opening: Opening, opened_on: date) -> str:
+    """The opening's own reference if it is free, else COUNTRY-TREATY-YEAR (the year the
+    procedure began, else the year opened) made unique with -2, -3..."""
+    if opening.reference is not None:
+        return _free_reference(session, opening.reference)
+    if opening.practice:
+        return practice_reference(opening.flow)
+    year = (opening.began_on or opened_on).year
+    base = f"{opening.country}-{opening.flow.treaty.code.upper()}-{year}"
     taken = set(session.scalars(select(Case.reference).where(Case.reference.like(f"{base}%"))))
     if base not in taken:
         return base
@@ -144,6 +163,19 @@ def _unique_reference(session: Session, base: str) -> str:
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
+
+
+def _free_reference(session: Session, reference: str) -> str:
+    wanted = reference.strip().upper()
+    if not REFERENCE.fullmatch(wanted):
+        raise InvalidInput(
+            f"reference: {reference!r} is not a reference; use letters, digits and hyphens "
+            "(at most 64), e.g. LV-APMBC-2025",
+            field="reference",
+        )
+    if session.scalar(select(Case.id).where(Case.reference == wanted)) is not None:
+        raise InvalidInput(f"reference: {wanted} is held by another case", field="reference")
+    return wanted
 
 
 def advance(
@@ -157,34 +189,62 @@ def advance(
     expected_version: int | None = None,
 ) -> CaseView:
     """Record that a case took a step on `occurred_on`, with its evidence."""
-    today = tracker.today()
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     with tracker.transaction() as session:
         row = load_case(session, reference)
         check_version(row, expected_version)
         user = active_user(session, actor)
         flow = case_workflow(tracker, session, row)
-        transition = flow.transition(trigger)
-        require_role(user, transition.roles, f"'{trigger}'")
         records = event_records(session, row)
-        engine = tracker.engine(flow)
-        current = replay(engine, steps_from_events(records), today)
-        engine.check_trigger(current.state, trigger)
-        step = Step(
-            seq=len(records) + 1,
-            trigger=trigger,
-            from_state=current.state,
-            to_state="",
-            span=span,
-            actor=user.name,
-            recorded_at=now(),
-            comment=comment.strip(),
-            evidence=transition.parse_evidence(evidence or {}),
-        )
-        moved = apply_step(engine, current, step, today)
-        append_event(session, row, records, step, moved.state, user)
-        project(row, flow, moved)
+        current = replay(tracker.engine(flow), steps_from_events(records), tracker.today())
+        writing = Writing(row, flow, current, len(records) + 1)
+        record_step(tracker, session, writing, user, NewStep(trigger, span, comment, evidence))
         return build_view(tracker, session, row, event_records(session, row))
+
+
+@dataclass(frozen=True)
+class NewStep:
+    """A step as someone asks to record it."""
+
+    trigger: str
+    span: DateSpan
+    comment: str = ""
+    evidence: Mapping[str, object] | None = None
+
+
+@dataclass
+class Writing:
+    """A case being written in this transaction: its row, workflow, state and next number."""
+
+    row: Case
+    flow: Workflow
+    state: CaseState
+    seq: int
+
+
+def record_step(
+    tracker: Tracker, session: Session, case: Writing, user: User, new: NewStep
+) -> None:
+    """Check one new step against the case as it stands, append it and move `case` on."""
+    transition = case.flow.transition(new.trigger)
+    require_role(user, transition.roles, f"'{new.trigger}'")
+    engine = tracker.engine(case.flow)
+    engine.check_trigger(case.state.state, new.trigger)
+    step = Step(
+        seq=case.seq,
+        trigger=new.trigger,
+        from_state=case.state.state,
+        to_state="",
+        span=new.span,
+        actor=user.name,
+        recorded_at=now(),
+        comment=new.comment.strip(),
+        evidence=transition.parse_evidence(new.evidence or {}),
+    )
+    moved = apply_step(engine, case.state, step, tracker.today())
+    append_event(session, case.row, step, moved.state, user)
+    project(case.row, case.flow, moved)
+    case.state, case.seq = moved, case.seq + 1
 
 
 def correct(
@@ -276,7 +336,7 @@ def _record_admin_event(
         recorded_at=now(),
         evidence=evidence,
     )
-    append_event(session, admin.row, admin.records, event, after.state, admin.user)
+    append_event(session, admin.row, event, after.state, admin.user)
     project(admin.row, admin.flow, after)
     return build_view(tracker, session, admin.row, event_records(session, admin.row))
 
@@ -351,7 +411,7 @@ def _sweep_case(
         except (NotAllowed, InvalidInput) as exc:
             refusals.append(exc.message)
             continue
-        append_event(session, row, records, step, moved.state, actor)
+        append_event(session, row, step, moved.state, actor)
         project(row, flow, moved)
         return {"case": row.reference, "trigger": transition.trigger, "on": due.on.isoformat()}
     if refusals:

@@ -60,16 +60,9 @@ def to_record(reference: str, e: Event) -> EventRecord:
     )
 
 
-def append_event(
-    session: Session,
-    row: Case,
-    records: list[EventRecord],
-    step: Step,
-    to_state: str,
-    user: User,
-) -> None:
-    """Add `step` as the case's next event, chained to the one before by its hash; a case not
-    yet stored (its opening) is inserted with its chain head in one statement."""
+def append_event(session: Session, row: Case, step: Step, to_state: str, user: User) -> None:
+    """Add `step` as the case's next event, chained by its hash to the case's chain head; a
+    case not yet stored (its opening) is inserted with its head in one statement."""
     record = EventRecord(
         case_reference=row.reference,
         seq=step.seq,
@@ -82,7 +75,7 @@ def append_event(
         actor=user.name,
         comment=step.comment,
         evidence=dict(step.evidence),
-        prev_hash=records[-1].hash if records else GENESIS,
+        prev_hash=row.last_hash or GENESIS,
     )
     record_hash = compute_hash(record)
     row.last_hash = record_hash
