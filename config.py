@@ -23,6 +23,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     MAX_CONTENT_LENGTH: int = 1024 * 1024  # forms and JSON bodies are small; refuse more
+    # The import page takes larger uploads (a file of cases); the CLI import has no limit.
+    IMPORT_MAX_BYTES: int = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False

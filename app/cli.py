@@ -26,6 +26,7 @@ from app.cli_base import (
     json_option,
 )
 from app.cli_text import print_case, print_pending
+from app.cli_transfer import cases_export, cases_import
 from app.cli_users import users_group
 from app.domain.loader import load_registry
 from app.persistence import migrate
@@ -309,6 +310,8 @@ def workflows_show(name: str, as_json: bool) -> None:
 
 
 def register(app: Flask) -> None:
+    for cmd in (cases_import, cases_export):
+        cases_group.add_command(cmd)
     for group in (db_group, users_group, cases_group, audit_group, workflows_group):
         app.cli.add_command(group)
     for cmd in (sweep, pending, seed_demo, demo_command):

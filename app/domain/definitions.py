@@ -193,6 +193,11 @@ class Workflow:
                 index.setdefault(s, []).append(t)
         object.__setattr__(self, "_by_source", {s: tuple(ts) for s, ts in index.items()})
 
+    @property
+    def kind(self) -> str:
+        """The kind of treaty action the workflow follows: a withdrawal, or a claim."""
+        return "withdrawal" if self.claim is None else f"{self.claim}_claim"
+
     def available(self, state: str) -> tuple[Transition, ...]:
         """The transitions that may leave `state`, in the order the files give them."""
         return self._by_source.get(state, ())

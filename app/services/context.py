@@ -89,16 +89,19 @@ class Tracker:
         return self.engines.for_workflow(workflow)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error.
+    def transaction(self, commit: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success (unless `commit` is False: a dry run checks
+        everything and keeps nothing), roll back on any error.
 
         A lost race on a case (its version moved, or its next event number was taken) becomes
         Conflict, so the caller can reload and try again.
         """
         with self.sessions() as session:
             try:
-                with session.begin():
+                with session.begin() as work:
                     yield session
+                    if not commit:
+                        work.rollback()
             except StaleDataError:
                 raise Conflict(
                     "case: someone else changed this case meanwhile; reload and try again",

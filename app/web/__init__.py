@@ -20,6 +20,7 @@ from app.web import (
     calendar,
     cases,
     format,
+    imports,
     openapi,
     pages,
     settings,
@@ -53,7 +54,7 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    blueprints = (auth, pages, cases, audit, admin, settings, api, openapi, calendar)
+    blueprints = (auth, pages, cases, audit, admin, imports, settings, api, openapi, calendar)
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     format.register(app)

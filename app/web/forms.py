@@ -4,7 +4,9 @@ only say what a field is, so that the page can label it and show its error besid
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     HiddenField,
     PasswordField,
     SelectChoice,
@@ -50,3 +52,17 @@ class NewUserForm(FlaskForm):  # type: ignore[misc]
 
 class RoleForm(FlaskForm):  # type: ignore[misc]
     role = SelectField("Role", choices=[SelectChoice(r) for r in ROLES])
+
+
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    file = FileField("File", validators=[FileRequired("file: choose a .jsonl or .csv file")])
+    format = SelectField(
+        "Format",
+        choices=[
+            SelectChoice("", "By the file's name (.csv, else JSON lines)"),
+            SelectChoice("jsonl", "JSON lines: one case per line"),
+            SelectChoice("csv", "CSV: one step per row"),
+        ],
+        validators=[Optional()],
+    )
+    dry_run = BooleanField("Dry run: check everything, write nothing", default=True)

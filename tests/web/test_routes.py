@@ -31,6 +31,7 @@ GET_TABLE: dict[str, tuple[int, int, int, int]] = {
     "/audit/export.csv": (SIGN_IN, 200, 200, 200),
     "/audit/export.json": (SIGN_IN, 200, 200, 200),
     "/users": (SIGN_IN, NO, NO, 200),
+    "/import": (SIGN_IN, NO, NO, 200),
     "/login": (200, 302, 302, 302),  # signed in: on to the pending steps
     "/logout": (302, 200, 200, 200),  # the sign-out page; anonymous: the sign-in page
 }

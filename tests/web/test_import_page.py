@@ -1,0 +1,72 @@
+"""The admin's import page: a dry run that writes nothing, then the import, every refused line
+listed; other roles are refused."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from app.services.context import Tracker
+from app.services.queries import list_cases
+from tests.web.conftest import SignIn, csrf_token, html_of
+
+CASE = {
+    "country": "HU",
+    "treaty": "rome-statute",
+    "steps": [
+        {"trigger": "submit_to_parliament", "occurred_on": "2025-04-03"},
+        {"trigger": "deposit", "occurred_on": "2025-06-02"},  # not yet: the law is not adopted
+    ],
+}
+GOOD = json.dumps({**CASE, "steps": CASE["steps"][:1]})
+BAD = json.dumps(CASE)
+
+
+def upload(client, content: str, dry_run: bool, name: str = "cases.jsonl"):  # type: ignore[no-untyped-def]
+    data = {
+        "csrf_token": csrf_token(client, "/import"),
+        "file": (io.BytesIO(content.encode()), name),
+        "format": "",
+    }
+    if dry_run:
+        data["dry_run"] = "y"
+    return client.post("/import", data=data, content_type="multipart/form-data")
+
+
+def test_an_admin_checks_then_imports_a_file_and_sees_each_refused_line(
+    tracker: Tracker, signed_in: SignIn
+) -> None:
+    admin = signed_in("admin")
+    page = html_of(admin.get("/import"))
+    assert 'enctype="multipart/form-data"' in page and 'name="dry_run"' in page
+
+    dry = upload(admin, GOOD + "\n" + BAD + "\n", dry_run=True)
+    assert dry.status_code == 422
+    shown = html_of(dry)
+    assert "Dry run: nothing was written." in shown
+    assert "Would import 1 case (1 steps) · skipped 0 already present · refused 1" in shown
+    assert "line 2: steps[1] (deposit): trigger: &#39;deposit&#39;" in shown
+    assert list_cases(tracker) == []
+
+    real = upload(admin, GOOD + "\n", dry_run=False)
+    assert real.status_code == 200
+    assert 'href="/cases/HU-ROME-STATUTE-2025"' in html_of(real)
+    assert [c["reference"] for c in list_cases(tracker)] == ["HU-ROME-STATUTE-2025"]
+    again = html_of(upload(admin, GOOD + "\n", dry_run=False))
+    assert "skipped 1 already present" in again
+
+
+def test_only_an_admin_may_import_and_an_upload_without_a_file_is_refused(
+    tracker: Tracker, signed_in: SignIn
+) -> None:
+    for role in ("viewer", "clerk"):
+        client = signed_in(role)
+        assert client.get("/import").status_code == 403
+    admin = signed_in("admin")
+    empty = admin.post(
+        "/import", data={"csrf_token": csrf_token(admin, "/import")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert empty.status_code == 422
+    assert "file: choose a .jsonl or .csv file" in html_of(empty)
+    assert list_cases(tracker) == []
