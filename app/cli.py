@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
-from app import tracker_of
+from app import cli_backup, tracker_of
 from app.cli_base import (
     OneLineErrors,
     TrackerGroup,
@@ -316,3 +316,4 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     for cmd in (sweep, pending, seed_demo, demo_command):
         app.cli.add_command(cmd)
+    cli_backup.register(app)

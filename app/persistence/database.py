@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# An execution option: this connection's transaction only reads (see snapshot_options).
+SNAPSHOT = "tracker_snapshot"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -25,9 +27,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # A snapshot (a long read, such as a backup) begins DEFERRED: in WAL mode it then sees the
+    # database as of its first read without taking the write lock, so writers carry on.
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(SNAPSHOT, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -40,6 +45,14 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine)
     return engine
+
+
+def snapshot_options(engine: Engine) -> dict[str, Any]:
+    """Execution options for a read-only transaction that sees one state of the database
+    throughout (PostgreSQL's default READ COMMITTED would see each statement's own)."""
+    if engine.dialect.name == "sqlite":
+        return {SNAPSHOT: True}
+    return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

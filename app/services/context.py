@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from app.domain.definitions import Workflow
 from app.domain.engine import Engine, Engines
 from app.domain.errors import Conflict, DefinitionError, NotFound
 from app.domain.loader import Registry, workflow_from_definition
+from app.persistence.database import snapshot_options
 from app.persistence.models import WorkflowDefinition
 
 
@@ -112,6 +114,16 @@ class Tracker:
                 if lost is None:
                     raise
                 raise Conflict(f"{lost}; reload and try again", field="expected_version") from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only transaction that sees one consistent state of the database however long
+        it reads, without SQLite's write lock: the server keeps recording meanwhile."""
+        with self.sessions() as session, session.begin():
+            engine = session.get_bind()
+            assert isinstance(engine, SqlEngine)
+            session.connection(execution_options=snapshot_options(engine))
+            yield session
 
 
 # A unique constraint that a concurrent writer can win, by a word of its name in the error
