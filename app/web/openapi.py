@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from app.web.api import MAX_PER_PAGE
+from app.web.api_input import MAX_PAGE, MAX_PER_PAGE
+from app.web.params import INT_MAX
 
 docs_bp = Blueprint("openapi", __name__)
 bp = docs_bp  # as the other web modules name theirs
@@ -242,7 +243,10 @@ SCHEMAS: dict[str, Schema] = {
             "key: value, as the trigger's evidence fields describe them",
             example={"reasons": "the explanation Art. 20(2) requires", "confidence": "H"},
         ),
-        expected_version=_null(INT, "the case's version as the caller saw it; if stale, 409"),
+        expected_version=_null(
+            {**INT, "minimum": 1, "maximum": INT_MAX},
+            "the case's version as the caller saw it; if stale, 409",
+        ),
     ),
 }
 
@@ -265,7 +269,12 @@ def _param(name: str, where: str, doc: str, schema: Schema = TEXT) -> Schema:
 
 
 PARAMETERS: dict[str, Schema] = {
-    "page": _param("page", "query", "page number, from 1", {**INT, "minimum": 1, "default": 1}),
+    "page": _param(
+        "page",
+        "query",
+        "page number, from 1",
+        {**INT, "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    ),
     "per_page": _param(
         "per_page",
         "query",

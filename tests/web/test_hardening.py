@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -14,7 +15,17 @@ from flask.testing import FlaskCliRunner
 from app.services.cases import advance
 from app.services.context import Tracker
 from app.services.spreadsheet import FORMULA_STARTS
-from tests.web.conftest import PRACTICE, SignIn
+from app.services.tokens import create_token
+from tests.web.conftest import PRACTICE, ROLES, SignIn, html_of, location, post, sign_in
+
+Headers = dict[str, str]
+
+
+@pytest.fixture
+def bearer(tracker: Tracker) -> dict[str, Headers]:
+    """The Authorization header of a fresh API token for each user."""
+    return {r: {"Authorization": f"Bearer {create_token(tracker, r)}"} for r in ROLES}
+
 
 FORMULAS = ('=HYPERLINK("http://x")', "+1+1", "-1+1", "@SUM(A1)")
 
@@ -60,3 +71,125 @@ def test_json_export_keeps_formulas_verbatim(formulas: Tracker, app: Flask) -> N
     result = app.test_cli_runner().invoke(args=["audit", "export", "--format", "json"])
     comments = {e["comment"] for e in json.loads(result.stdout) if e["case"] == PRACTICE}
     assert set(FORMULAS) <= comments
+
+
+# ------------------------------------------------------------------ no 5xx from hostile input
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"trigger": ' + b'{"a": ' * depth + b"1" + b"}" * depth + b"}"
+
+
+@pytest.mark.parametrize("depth", [400, 700, 980])
+@pytest.mark.parametrize("url", ["/api/v1/cases", f"/api/v1/cases/{PRACTICE}/events"])
+def test_deeply_nested_json_is_a_400_in_the_api_shape(
+    practice: Tracker, bearer: dict[str, Headers], app: Flask, url: str, depth: int
+) -> None:
+    response = app.test_client().post(
+        url, data=_nested(depth), headers={**bearer["admin"], "Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    # the field when the parser could read it all; "body" when it is deeper than it recurses
+    assert error["field"] in ("trigger", "body") and "nested deeper than" in error["message"]
+    assert set(error) >= {"code", "message", "field"}
+
+
+BAD_PAGES = ["²", "99999999999999999999", "0", "-1", "1.5", "x"]
+
+
+@pytest.mark.parametrize("value", BAD_PAGES)
+def test_a_bad_audit_page_number_is_a_400_naming_page(
+    practice: Tracker, signed_in: SignIn, value: str
+) -> None:
+    response = signed_in("viewer").get("/audit", query_string={"page": value})
+    assert response.status_code == 400
+    assert "page: a whole number from 1 to 1000000" in html_of(response)
+
+
+@pytest.mark.parametrize("value", BAD_PAGES)
+@pytest.mark.parametrize("name", ["page", "per_page"])
+@pytest.mark.parametrize("url", ["/api/v1/cases", "/api/v1/events"])
+def test_a_bad_api_page_is_a_400_naming_the_field_and_range(
+    practice: Tracker, bearer: dict[str, Headers], app: Flask, url: str, name: str,
+    value: str,
+) -> None:  # fmt: skip
+    response = app.test_client().get(url, query_string={name: value}, headers=bearer["viewer"])
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["field"] == name
+    assert error["message"].startswith(f"{name}: a whole number from 1 to ")
+
+
+HUGE = "1" + "0" * 4999
+
+
+@pytest.mark.parametrize("version", ["²", HUGE, str(2**31), "-1", "1x"])
+def test_a_bad_expected_version_in_the_step_form_is_refused_naming_it(
+    practice: Tracker, signed_in: SignIn, version: str
+) -> None:
+    clerk = signed_in("clerk")
+    data = {"trigger": "submit_to_parliament", "occurred_on": "2026-01-05"}
+    response = post(clerk, f"/cases/{PRACTICE}/steps", {**data, "expected_version": version})
+    assert 400 <= response.status_code < 500
+    assert "expected_version: a whole number from 1 to 2147483647" in html_of(response)
+    assert "Recorded:" not in html_of(response)
+
+
+@pytest.mark.parametrize(
+    "raw", [b"2147483648", b"-1", b"1" + b"0" * 4999, b"1e400", b'"\\u00b2"', b"true"]
+)
+def test_a_bad_expected_version_in_the_api_is_a_400_naming_it(
+    practice: Tracker, bearer: dict[str, Headers], app: Flask, raw: bytes
+) -> None:
+    body = b'{"trigger": "submit_to_parliament", "occurred_on": "2026-01-05", '
+    response = app.test_client().post(
+        f"/api/v1/cases/{PRACTICE}/events",
+        data=body + b'"expected_version": ' + raw + b"}",
+        headers={**bearer["clerk"], "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "expected_version"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/a\nb",
+        "/a\rb",
+        "/a\tb",
+        "/a\x7fb",
+        "/\\evil.example",
+        "/\\\\evil.example",
+        "//evil.example",
+        "///evil.example",
+        "/%0a/evil",
+        "https://evil.example",
+        " //evil.example",
+        "\x01//evil.example",
+        "/a\u2028b",
+        "/a\u0085b",
+    ],
+)  # fmt: skip  (NUL is refused at the door with a 400, test_security)
+def test_sign_in_next_never_fails_nor_leaves_the_site(app: Flask, target: str) -> None:
+    client = app.test_client()
+    response = sign_in(client, "viewer", next_url=target)
+    assert response.status_code == 302
+    goes_to = location(response)
+    parts = urlsplit(goes_to)
+    assert not parts.netloc or parts.netloc == "localhost"
+    assert goes_to.startswith("/") and not goes_to.startswith("//")
+    assert not any(ord(c) < 0x20 or c in "\\\x7f" for c in goes_to)
+    assert client.get(goes_to).status_code in (200, 404)  # followed, it stays here
+
+
+@pytest.mark.parametrize(
+    "url", ["/cases/{ref}/events/99999999999999999999/correction",
+            "/settings/tokens/99999999999999999999/revoke"],
+)  # fmt: skip
+def test_huge_ids_in_addresses_are_not_a_500(
+    practice: Tracker, signed_in: SignIn, url: str
+) -> None:
+    admin = signed_in("admin")
+    response = post(admin, url.format(ref=PRACTICE), {"reason": "typo", "comment": "x"})
+    assert response.status_code == 404
