@@ -7,10 +7,11 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from app.web.api_input import MAX_PAGE, MAX_PER_PAGE
+from app.web.links import public_base
 from app.web.params import INT_MAX
 
 docs_bp = Blueprint("openapi", __name__)
@@ -452,7 +453,7 @@ def api_docs() -> ResponseReturnValue:
         doc=doc,
         operations=_operations(doc),
         schemas=[(name, _rows(s), json.dumps(s, indent=2)) for name, s in schemas.items()],
-        base_url=request.host_url.rstrip("/"),
+        base_url=public_base(),
     )
 
 

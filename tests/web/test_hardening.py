@@ -193,3 +193,66 @@ def test_huge_ids_in_addresses_are_not_a_500(
     admin = signed_in("admin")
     response = post(admin, url.format(ref=PRACTICE), {"reason": "typo", "comment": "x"})
     assert response.status_code == 404
+
+
+# ------------------------------------------------------------------------------ Host header
+
+EVIL = "http://evil.example"
+
+
+@pytest.mark.parametrize("url", ["/login", "/api/docs", "/calendar.ics?token=x", "/api/v1/cases"])
+def test_a_request_for_an_untrusted_host_is_a_400(app: Flask, url: str) -> None:
+    response = app.test_client().get(url, base_url=EVIL)
+    assert response.status_code == 400
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("base", ["http://localhost", "http://127.0.0.1:5000"])
+def test_the_demo_hosts_are_trusted_by_default(app: Flask, base: str) -> None:
+    assert app.test_client().get("/login", base_url=base).status_code == 200
+
+
+def test_trusted_hosts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    import config
+
+    monkeypatch.setenv("TRUSTED_HOSTS", " tracker.example.org, .mfa.example ,")
+    try:
+        assert importlib.reload(config).Config.TRUSTED_HOSTS == [
+            "tracker.example.org",
+            ".mfa.example",
+        ]
+    finally:
+        monkeypatch.delenv("TRUSTED_HOSTS")
+        importlib.reload(config)
+
+
+@pytest.fixture
+def public_app(app: Flask) -> Flask:
+    """The app as deployed: reached at https://tracker.example.org, also under another name."""
+    app.config.update(
+        PUBLIC_URL="https://tracker.example.org", TRUSTED_HOSTS=["localhost", "alias"]
+    )
+    return app
+
+
+def test_calendar_links_use_the_public_url_not_the_host_header(
+    public_app: Flask, seeded: Tracker
+) -> None:
+    token = create_token(seeded, "viewer", scope="feed")
+    response = public_app.test_client().get(
+        "/calendar.ics", query_string={"token": token}, base_url="http://alias"
+    )
+    feed = response.get_data(as_text=True).replace("\r\n ", "")
+    assert response.status_code == 200
+    assert "URL:https://tracker.example.org/cases/LV-APMBC-2025" in feed
+    assert "alias" not in feed
+
+
+def test_api_docs_use_the_public_url_not_the_host_header(
+    public_app: Flask, signed_in: SignIn
+) -> None:
+    page = public_app.test_client().get("/api/docs", base_url="http://alias")
+    assert "https://tracker.example.org/api/v1/cases/" in html_of(page)
+    assert "alias" not in html_of(page)
