@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = ROOT / "instance"
+MIN_SECRET_BYTES = 32
 
 
 def _hosts(value: str) -> list[str]:
@@ -18,6 +20,9 @@ class Config:
     """Settings for a running tracker; every value can be overridden by an environment variable."""
 
     SECRET_KEY: str = os.environ.get("SECRET_KEY", "")
+    # "development" lets a WSGI server start with DEBUG on or without SECRET_KEY (a key is then
+    # kept under instance/); the `flask` command and tests count as development too.
+    TRACKER_ENV: str = os.environ.get("TRACKER_ENV", "production")
     DATABASE_URL: str = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
     )
@@ -36,3 +41,29 @@ class Config:
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False
+
+
+class UnsafeConfig(RuntimeError):
+    """A setting that must not reach a server others can reach; the message names it."""
+
+
+def refuse_unsafe(config: Mapping[str, object]) -> None:
+    """Raise UnsafeConfig for the first setting a production server must not start with."""
+    key = config.get("SECRET_KEY") or ""
+    length = len(key if isinstance(key, bytes) else str(key).encode("utf-8"))
+    make_one = "python -c 'import secrets; print(secrets.token_hex(32))'"
+    if config.get("DEBUG"):
+        raise UnsafeConfig(
+            "DEBUG is on (FLASK_DEBUG): its debugger runs code for whoever sees an error page; "
+            "unset FLASK_DEBUG, or set TRACKER_ENV=development on your own machine"
+        )
+    if not key:
+        raise UnsafeConfig(
+            f"SECRET_KEY is not set: set it to at least {MIN_SECRET_BYTES} "
+            f"random bytes, e.g. the output of {make_one}"
+        )
+    if length < MIN_SECRET_BYTES:
+        raise UnsafeConfig(
+            f"SECRET_KEY has {length} bytes: it needs at least "
+            f"{MIN_SECRET_BYTES}, e.g. the output of {make_one}"
+        )

@@ -6,16 +6,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from app import create_app
 from app.services.cases import advance
 from app.services.context import Tracker
 from app.services.spreadsheet import FORMULA_STARTS
 from app.services.tokens import create_token
+from config import UnsafeConfig
+from tests.conftest import REPO
 from tests.web.conftest import PRACTICE, ROLES, SignIn, html_of, location, post, sign_in
 
 Headers = dict[str, str]
@@ -256,3 +263,72 @@ def test_api_docs_use_the_public_url_not_the_host_header(
     page = public_app.test_client().get("/api/docs", base_url="http://alias")
     assert "https://tracker.example.org/api/v1/cases/" in html_of(page)
     assert "alias" not in html_of(page)
+
+
+# ---------------------------------------------------------------------- deployment refusals
+
+GOOD_KEY = "k" * 32
+
+
+def _production(url: str, **settings: object) -> dict[str, object]:
+    return {"DATABASE_URL": url, "TRACKER_ENV": "production", "DEBUG": False, **settings}
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY has 31 bytes: it needs at least 32"),
+        ({"SECRET_KEY": "é" * 15}, "SECRET_KEY has 30 bytes"),
+        ({"SECRET_KEY": GOOD_KEY, "DEBUG": True}, "DEBUG is on"),
+    ],
+)
+def test_production_refuses_to_start_unsafely(
+    migrated_url: str, settings: dict[str, object], named: str
+) -> None:
+    with pytest.raises(UnsafeConfig, match=named):
+        create_app(_production(migrated_url, **settings))
+
+
+def test_production_starts_with_a_long_enough_key(migrated_url: str) -> None:
+    app = create_app(_production(migrated_url, SECRET_KEY=GOOD_KEY))
+    assert app.config["SECRET_KEY"] == GOOD_KEY
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("settings", [{"TESTING": True}, {"TRACKER_ENV": "development"}])
+def test_development_keeps_a_generated_key(migrated_url: str, settings: dict[str, object]) -> None:
+    app = create_app({**_production(migrated_url, SECRET_KEY="", DEBUG=True), **settings})
+    assert len(app.config["SECRET_KEY"]) >= 32
+    app.extensions["db_engine"].dispose()
+
+
+def _bare_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a new user's shell: no SECRET_KEY, no TRACKER_ENV, no debug."""
+    unset = ("SECRET_KEY", "TRACKER_ENV", "FLASK_DEBUG", "TESTING")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    return {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'bare.sqlite3'}"}
+
+
+def test_the_flask_commands_work_without_any_setting(tmp_path: Path) -> None:
+    env = _bare_env(tmp_path)
+    for command in (["db", "upgrade"], ["seed-demo"], ["demo", "--no-serve"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *command],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, (command, done.stderr)
+
+
+def test_a_wsgi_server_without_secret_key_refuses_naming_it(tmp_path: Path) -> None:
+    env = _bare_env(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+        cwd=REPO, env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    wsgi = "from app import create_app; create_app()"  # what gunicorn 'app:create_app()' runs
+    done = subprocess.run(
+        [sys.executable, "-c", wsgi], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "UnsafeConfig: SECRET_KEY is not set" in done.stderr
