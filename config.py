@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 INSTANCE_DIR = ROOT / "instance"
+MIN_SECRET_BYTES = 32
+
+
+def _hosts(value: str) -> list[str]:
+    """A comma-separated list of host names (no ports: Flask ignores the port)."""
+    return [host.strip() for host in value.split(",") if host.strip()]
 
 
 class Config:
     """Settings for a running tracker; every value can be overridden by an environment variable."""
 
     SECRET_KEY: str = os.environ.get("SECRET_KEY", "")
+    # "development" lets a WSGI server start with DEBUG on or without SECRET_KEY (a key is then
+    # kept under instance/); the `flask` command and tests count as development too.
+    TRACKER_ENV: str = os.environ.get("TRACKER_ENV", "production")
     DATABASE_URL: str = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
     )
@@ -22,9 +32,40 @@ class Config:
     SESSION_COOKIE_SECURE: bool = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
+    # Requests for any other Host are refused (400): a forged Host never reaches a link.
+    TRUSTED_HOSTS: list[str] = _hosts(os.environ.get("TRUSTED_HOSTS", "localhost,127.0.0.1"))
+    # The address staff reach the tracker at (scheme://host[:port]), for the links that must be
+    # absolute (the calendar feed, the API docs' examples); unset: the trusted host requested.
+    PUBLIC_URL: str = os.environ.get("PUBLIC_URL", "").rstrip("/")
     MAX_CONTENT_LENGTH: int = 1024 * 1024  # forms and JSON bodies are small; refuse more
     # The import page takes larger uploads (a file of cases); the CLI import has no limit.
     IMPORT_MAX_BYTES: int = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False
+
+
+class UnsafeConfig(RuntimeError):
+    """A setting that must not reach a server others can reach; the message names it."""
+
+
+def refuse_unsafe(config: Mapping[str, object]) -> None:
+    """Raise UnsafeConfig for the first setting a production server must not start with."""
+    key = config.get("SECRET_KEY") or ""
+    length = len(key if isinstance(key, bytes) else str(key).encode("utf-8"))
+    make_one = "python -c 'import secrets; print(secrets.token_hex(32))'"
+    if config.get("DEBUG"):
+        raise UnsafeConfig(
+            "DEBUG is on (FLASK_DEBUG): its debugger runs code for whoever sees an error page; "
+            "unset FLASK_DEBUG, or set TRACKER_ENV=development on your own machine"
+        )
+    if not key:
+        raise UnsafeConfig(
+            f"SECRET_KEY is not set: set it to at least {MIN_SECRET_BYTES} "
+            f"random bytes, e.g. the output of {make_one}"
+        )
+    if length < MIN_SECRET_BYTES:
+        raise UnsafeConfig(
+            f"SECRET_KEY has {length} bytes: it needs at least "
+            f"{MIN_SECRET_BYTES}, e.g. the output of {make_one}"
+        )

@@ -15,7 +15,7 @@ from app.domain.loader import load_registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import require_current_schema
 from app.services.context import Tracker
-from config import INSTANCE_DIR, Config
+from config import INSTANCE_DIR, Config, refuse_unsafe
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -23,8 +23,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), template_folder="web/templates")
     app.config.from_object(Config)
     app.config.from_mapping(overrides or {})
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    _check_deployment(app)
     engine = make_engine(app.config["DATABASE_URL"])
     registry_dir = Path(app.config["WORKFLOWS_DIR"])
     app.extensions["db_engine"] = engine
@@ -54,9 +53,28 @@ def check_schema(app: Flask) -> None:
         require_current_schema(app.extensions["db_engine"], app.config["MIGRATIONS_DIR"])
 
 
+def is_development(app: Flask) -> bool:
+    """Tests, TRACKER_ENV=development, or the `flask` command (demo, seed-demo, db upgrade,
+    the development server): never a WSGI server importing create_app() in production."""
+    return bool(
+        app.config["TESTING"]
+        or app.config["TRACKER_ENV"] == "development"
+        or click.get_current_context(silent=True) is not None
+    )
+
+
+def _check_deployment(app: Flask) -> None:
+    """Refuse to start a production server with DEBUG on or a missing or short SECRET_KEY;
+    in development, a missing key is generated once and kept under instance/."""
+    if not is_development(app):
+        refuse_unsafe(app.config)
+    elif not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+
 def _instance_secret(instance: Path) -> str:
-    # Without SECRET_KEY in the environment, a random key is kept under instance/ so that
-    # sessions survive a restart of the demo; production sets SECRET_KEY.
+    # In development without SECRET_KEY, a random key is kept under instance/ so that
+    # sessions survive a restart of the demo; production must set SECRET_KEY.
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from app.domain.errors import InvalidInput
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.recording import to_record
+from app.services.spreadsheet import safe_row
 
 EXPORT_FORMATS = ("csv", "json")
 CSV_COLUMNS = (
@@ -160,7 +161,7 @@ def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
     for record in records:
         row = record.to_json()
         row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
-        writer.writerow(row)
+        writer.writerow(safe_row(row))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

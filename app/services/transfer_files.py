@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from app.domain.clock import parse_date
 from app.domain.errors import DomainError
+from app.services.spreadsheet import FORMULA_STARTS, safe_cell
 
 FORMATS = ("jsonl", "csv")
 MAX_LINE = 4 * 1024 * 1024  # one case per JSON line; thousands of steps fit in this
@@ -25,9 +26,6 @@ CASE_COLUMNS = ("reference", "country", "treaty", "workflow", "kind", "opened_on
 STEP_COLUMNS = ("trigger", "occurred_on", "actor", "comment")
 REQUIRED_COLUMNS = ("country", "treaty", "trigger", "occurred_on")
 EVIDENCE_PREFIX = "evidence."
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection);
-# exports prefix such a cell with a quote, and imports take the quote away again.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Refused(Exception):
@@ -171,6 +169,7 @@ def _case_key(row: dict[str, str]) -> tuple[str, ...]:
 
 
 def _cell(row: dict[str, str], key: str) -> str:
+    """A cell's text, without the quote an export puts before what looks like a formula."""
     value = (row.get(key) or "").strip()
     if value[:1] == "'" and value[1:2] in FORMULA_STARTS and value[1:2]:
         return value[1:]
@@ -297,15 +296,9 @@ def write_cases(cases: Iterable[dict[str, Any]], fmt: str, out: IO[str], keys: l
             evidence = step.get("evidence", {})
             cells = [*head, *(step.get(k) or "" for k in STEP_COLUMNS)]
             cells += [evidence.get(k, "") for k in keys]
-            writer.writerow([neutralise(c) for c in cells])
+            writer.writerow([safe_cell(c) for c in cells])
 
     return _count(cases, rows)
-
-
-def neutralise(value: object) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _count(items: Iterable[dict[str, Any]], write: Callable[[dict[str, Any]], object]) -> int:

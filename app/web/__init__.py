@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.wrappers import Response
 
 from app import check_schema
@@ -62,6 +62,7 @@ def register(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(SchemaNotCurrent, _schema_error)
 
     @app.before_request
@@ -95,6 +96,14 @@ def _http_error(exc: HTTPException) -> Any:
     code = exc.code or 500
     message = ERROR_MESSAGES.get(code, exc.description or "")
     return render_template("error.html", code=code, message=message), code
+
+
+def _untrusted_host(exc: SecurityError) -> Any:
+    # No URL can be built for a refused host, so no template: one plain line, not echoing it.
+    message = "host: the tracker does not answer to this address (see TRUSTED_HOSTS)"
+    if request.path.startswith("/api/"):
+        return jsonify(api.error_body("bad_request", message, "host")), 400
+    return Response(message + "\n", 400, content_type="text/plain; charset=utf-8")
 
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:

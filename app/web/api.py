@@ -20,19 +20,10 @@ from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from app.services import audit, cases, queries, tokens
 from app.services.auth import SessionUser
 from app.services.views import load_case, workflow_json
+from app.web.api_input import ApiError, body, number, page_args, text
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 200
-MAX_PAGE = 1_000_000
 READS = ("GET", "HEAD", "OPTIONS")
-
-
-class ApiError(Exception):
-    """An HTTP error with the API's JSON body."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -73,52 +64,6 @@ def caller() -> SessionUser:
     return user
 
 
-def _body() -> dict[str, Any]:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        data = None
-    if not isinstance(data, dict):
-        raise ApiError(400, "malformed", "the body must be a JSON object", "body")
-    if not _clean(data):
-        raise ApiError(
-            400, "malformed", "text must not contain NUL or unpaired surrogate characters", "body"
-        )
-    return data
-
-
-def _clean(value: object) -> bool:
-    """JSON may carry what no database stores: NUL, or half of a UTF-16 surrogate pair."""
-    if isinstance(value, str):
-        return "\x00" not in value and not any("\ud800" <= c <= "\udfff" for c in value)
-    if isinstance(value, dict):
-        return all(_clean(k) and _clean(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_clean(v) for v in value)
-    return True
-
-
-def _text(data: dict[str, Any], key: str, required: bool = True) -> str | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ApiError(400, "malformed", f"{key}: a string is required", key)
-    return value
-
-
-def _page() -> tuple[int, int]:
-    try:
-        page, per_page = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
-    except ValueError:
-        raise ApiError(400, "malformed", "page and per_page are whole numbers", "page") from None
-    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(
-            400, "malformed", f"1 <= page <= {MAX_PAGE} and 1 <= per_page <= {MAX_PER_PAGE}", "page"
-        )
-    return page, per_page
-
-
 def _day(name: str) -> Any:
     value = request.args.get(name)
     return parse_date(value, name) if value else None
@@ -126,7 +71,7 @@ def _day(name: str) -> Any:
 
 @bp.get("/cases")
 def list_cases() -> ResponseReturnValue:
-    page, per_page = _page()
+    page, per_page = page_args()
     rows = queries.list_cases(
         tracker_of(),
         request.args.get("state"),
@@ -144,7 +89,7 @@ def list_cases() -> ResponseReturnValue:
 
 @bp.post("/cases")
 def open_case() -> ResponseReturnValue:
-    data = _body()
+    data = body()
     if "opened_on" in data:
         raise ApiError(
             400,
@@ -153,15 +98,15 @@ def open_case() -> ResponseReturnValue:
             "day the procedure began",
             "opened_on",
         )
-    began_on = _text(data, "began_on", required=False)
+    began_on = text(data, "began_on", required=False)
     view = cases.open_case(
         tracker_of(),
-        _text(data, "country") or "",
-        _text(data, "treaty") or "",
+        text(data, "country") or "",
+        text(data, "treaty") or "",
         caller().name,
-        workflow=_text(data, "workflow", required=False),
+        workflow=text(data, "workflow", required=False),
         began_on=parse_date(began_on, "began_on") if began_on else None,
-        note=_text(data, "note", required=False) or "",
+        note=text(data, "note", required=False) or "",
     )
     location = url_for("api.get_case", reference=view.reference)
     return view.to_json(), 201, {"Location": location}
@@ -174,20 +119,18 @@ def get_case(reference: str) -> ResponseReturnValue:
 
 @bp.post("/cases/<reference>/events")
 def record_event(reference: str) -> ResponseReturnValue:
-    data = _body()
+    data = body()
     evidence = data.get("evidence") or {}
-    version = data.get("expected_version")
+    version = number(data, "expected_version")
     if not isinstance(evidence, dict):
         raise ApiError(400, "malformed", "evidence: an object of key: value", "evidence")
-    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise ApiError(400, "malformed", "expected_version: a whole number", "expected_version")
     view = cases.advance(
         tracker_of(),
         reference,
-        _text(data, "trigger") or "",
-        _text(data, "occurred_on") or "",
+        text(data, "trigger") or "",
+        text(data, "occurred_on") or "",
         caller().name,
-        _text(data, "comment", required=False) or "",
+        text(data, "comment", required=False) or "",
         evidence,
         version,
     )
@@ -210,7 +153,7 @@ def pending() -> ResponseReturnValue:
 
 @bp.get("/events")
 def events() -> ResponseReturnValue:
-    page, per_page = _page()
+    page, per_page = page_args()
     where = audit.EventFilter(
         case=request.args.get("case"),
         actor=request.args.get("actor"),

@@ -10,9 +10,11 @@ from app.services import audit
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
+from app.web.params import optional_int
 
 bp = Blueprint("audit", __name__)
 PER_PAGE = 50
+MAX_PAGE = 1_000_000
 FILTERS = ("case", "actor", "trigger", "since", "until")
 
 
@@ -26,15 +28,11 @@ def _filter() -> audit.EventFilter:
     )
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
-
-
 def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
     chosen = {k: request.args.get(k, "") for k in FILTERS}
     try:
-        page = audit.search_events(tracker_of(), _filter(), _page_number(), PER_PAGE)
+        number = optional_int(request.args.get("page"), "page", 1, high=MAX_PAGE)
+        page = audit.search_events(tracker_of(), _filter(), number, PER_PAGE)
         error = None
     except DomainError as exc:
         page, error = audit.EventPage([], 0, 1, PER_PAGE), exc

@@ -63,14 +63,14 @@ def requires(*roles: str) -> Callable[[F], F]:
 
 
 def safe_next(target: str | None) -> str:
-    """A `next` address only within this site: a path, never another host or scheme."""
-    if not target:
-        return url_for("pages.pending")
+    """A `next` address only within this site: a path, never another host or scheme, and
+    nothing a browser or a header would read otherwise (control characters, backslashes)."""
+    home = url_for("pages.pending")
+    if not target or not target.isprintable() or "\\" in target:
+        return home
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("pages.pending")
-    if "\\" in target:
-        return url_for("pages.pending")
+        return home
     return target
 
 

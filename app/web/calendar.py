@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request
 from icalendar import Calendar, Event
 from werkzeug.wrappers import Response
 
 from app import tracker_of
 from app.services.calendar import CalendarItem, calendar_items
 from app.services.tokens import token_user
+from app.web.links import absolute_url
 
 bp = Blueprint("calendar", __name__)
 
@@ -79,7 +80,7 @@ def _calendar(items: list[CalendarItem]) -> Calendar:
 
 
 def _event(item: CalendarItem, stamp: datetime) -> Event:
-    link = url_for("cases.show", reference=item.reference, _external=True)
+    link = absolute_url("cases.show", reference=item.reference)
     event = Event()
     event.add("uid", item.uid)
     event.add("dtstamp", stamp)

@@ -21,6 +21,7 @@ from app.web.auth import requires
 from app.web.diagram import render_diagram
 from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
+from app.web.params import ROUTE_ID, bounded_int
 
 bp = Blueprint("cases", __name__)
 EVIDENCE_PREFIX = "evidence."
@@ -78,8 +79,9 @@ def _evidence() -> dict[str, str]:
 
 
 def _version() -> int | None:
+    """The version the form was made from; ² or 5,000 digits are refused, naming the field."""
     raw = request.form.get("expected_version", "")
-    return int(raw) if raw.isdigit() else None
+    return bounded_int(raw, "expected_version") if raw.strip() else None
 
 
 @bp.post("/cases/<reference>/steps")
@@ -112,7 +114,7 @@ def advance(reference: str) -> Response | tuple[str, int]:
     return redirect(url_for("cases.show", reference=view.reference, _anchor="timeline"))
 
 
-@bp.post("/cases/<reference>/events/<int:seq>/correction")
+@bp.post(f"/cases/<reference>/events/<{ROUTE_ID}:seq>/correction")
 @requires("admin")
 def correct(reference: str, seq: int) -> Response | tuple[str, int]:
     """Admin: correct an event's date, comment or evidence, with a reason."""

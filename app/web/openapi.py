@@ -7,10 +7,12 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from app.web.api import MAX_PER_PAGE
+from app.web.api_input import MAX_PAGE, MAX_PER_PAGE
+from app.web.links import public_base
+from app.web.params import INT_MAX
 
 docs_bp = Blueprint("openapi", __name__)
 bp = docs_bp  # as the other web modules name theirs
@@ -242,7 +244,10 @@ SCHEMAS: dict[str, Schema] = {
             "key: value, as the trigger's evidence fields describe them",
             example={"reasons": "the explanation Art. 20(2) requires", "confidence": "H"},
         ),
-        expected_version=_null(INT, "the case's version as the caller saw it; if stale, 409"),
+        expected_version=_null(
+            {**INT, "minimum": 1, "maximum": INT_MAX},
+            "the case's version as the caller saw it; if stale, 409",
+        ),
     ),
 }
 
@@ -265,7 +270,12 @@ def _param(name: str, where: str, doc: str, schema: Schema = TEXT) -> Schema:
 
 
 PARAMETERS: dict[str, Schema] = {
-    "page": _param("page", "query", "page number, from 1", {**INT, "minimum": 1, "default": 1}),
+    "page": _param(
+        "page",
+        "query",
+        "page number, from 1",
+        {**INT, "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    ),
     "per_page": _param(
         "per_page",
         "query",
@@ -443,7 +453,7 @@ def api_docs() -> ResponseReturnValue:
         doc=doc,
         operations=_operations(doc),
         schemas=[(name, _rows(s), json.dumps(s, indent=2)) for name, s in schemas.items()],
-        base_url=request.host_url.rstrip("/"),
+        base_url=public_base(),
     )
 
 

@@ -11,6 +11,7 @@ from app.domain.errors import DomainError
 from app.services import tokens
 from app.web.auth import requires
 from app.web.forms import ActionForm
+from app.web.params import ROUTE_ID
 
 bp = Blueprint("settings", __name__)
 
@@ -45,7 +46,7 @@ def create_token() -> tuple[str, int]:
     return _page(201, created=token)
 
 
-@bp.post("/settings/tokens/<int:token_id>/revoke")
+@bp.post(f"/settings/tokens/<{ROUTE_ID}:token_id>/revoke")
 @requires()
 def revoke_token(token_id: int) -> Response | tuple[str, int]:
     try:

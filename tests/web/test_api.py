@@ -207,10 +207,10 @@ BAD_REQUESTS: list[Request] = [
     ("POST", EVENTS, {**STEP, "expected_version": 1.5}, "expected_version"),
     ("GET", "/cases?page=0", None, "page"),
     ("GET", "/cases?page=two", None, "page"),
-    ("GET", "/cases?per_page=201", None, "page"),
-    ("GET", "/cases?per_page=-1", None, "page"),
+    ("GET", "/cases?per_page=201", None, "per_page"),
+    ("GET", "/cases?per_page=-1", None, "per_page"),
     ("GET", "/events?page=1.5", None, "page"),
-    ("GET", "/events?per_page=0", None, "page"),
+    ("GET", "/events?per_page=0", None, "per_page"),
     ("GET", f"/cases/{PRACTICE}?as_of=yesterday", None, "as_of"),
     ("GET", f"/cases/{PRACTICE}?as_of=2026-02-30", None, "as_of"),
     ("GET", f"/cases/{PRACTICE}?as_of=2026-11-28", None, "as_of"),  # after today
