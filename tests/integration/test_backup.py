@@ -9,9 +9,7 @@ import io
 import json
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,7 @@ from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.queries import get_case
 from app.services.users import create_user
-from tests.conftest import MIGRATIONS, PASSWORD, Today, postgres_url
+from tests.conftest import MIGRATIONS, PASSWORD, Today, postgres_schema
 from tests.integration.conftest import POSTGRES_ONLY, SQLITE_ONLY
 from tests.integration.test_cli import Cli
 
@@ -56,27 +54,6 @@ def fresh(registry: Registry, today: Today) -> Iterator[Fresh]:
     yield make
     for engine in engines:
         engine.dispose()
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A URL on a new PostgreSQL schema, dropped afterwards (as the `db_url` fixture does)."""
-    base = postgres_url()
-    assert base is not None
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield (
-            make_url(base)
-            .update_query_dict({"options": f"-csearch_path={schema}"})
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def history(tracker: Tracker) -> dict[str, str]:
