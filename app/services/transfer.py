@@ -7,6 +7,7 @@ with the same steps is skipped, so importing a file twice doubles nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -79,7 +80,7 @@ def import_cases(
     with tracker.transaction() as session:  # a wrong importer refuses the whole file at once
         require_role(active_user(session, actor), WRITERS, "importing cases")
     report, reader, done = ImportReport(dry_run), CaseReader(stream, fmt), 0
-    seen: dict[Signature, str] = {}
+    seen: dict[bytes, str] = {}  # digests of the cases imported so far: memory stays small
     with ExitStack() as stack:
         whole = stack.enter_context(tracker.transaction(commit=False)) if dry_run else None
         for spec in reader:
@@ -115,13 +116,15 @@ def _import_one(
     spec: CaseSpec,
     actor: str,
     report: ImportReport,
-    seen: dict[Signature, str],
+    seen: dict[bytes, str],
 ) -> None:
     """Write one case, or note why it is skipped or refused (raising, so nothing of it stays)."""
     try:
         opening = _opening(tracker, spec)
         signature = _signature(opening.flow, spec)
-        same = seen.get(signature) or _present(session, opening, signature)
+        identity = (opening.reference, opening.country, opening.flow.name, signature)
+        digest = hashlib.sha256(repr(identity).encode())
+        same = seen.get(digest.digest()) or _present(session, opening, signature)
         if same is not None:
             report.skipped.append(same)
             return
@@ -132,7 +135,7 @@ def _import_one(
     except DomainError as exc:  # the case itself: country, treaty, workflow, reference
         report.refused.append(Refused(spec.line, exc.field or "case", exc.message))
         raise _Undo from None
-    seen[signature] = writing.row.reference
+    seen[digest.digest()] = writing.row.reference
     report.cases.append(writing.row.reference)
     report.steps += len(spec.steps)
 
