@@ -277,3 +277,9 @@ def test_the_cli_imports_reports_and_exits_non_zero_on_a_refusal(
     assert (
         viewer.exit_code == 1 and "importing cases needs the role clerk or admin" in viewer.stderr
     )
+
+
+def test_cases_of_two_countries_with_the_same_steps_are_both_imported(tracker: Tracker) -> None:
+    lithuania = json.loads(GOOD_HU) | {"country": "LT"}
+    report = imported(tracker, GOOD_HU + "\n" + json.dumps(lithuania) + "\n")
+    assert (report.cases, report.skipped) == (["HU-ROME-STATUTE-2025", "LT-ROME-STATUTE-2025"], [])
