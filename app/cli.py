@@ -257,7 +257,9 @@ def demo_command(port: int, no_serve: bool) -> None:
     migrate.upgrade(config["MIGRATIONS_DIR"], config["DATABASE_URL"])
     demo.seed_demo(tracker_of())
     click.echo(f"database: {config['DATABASE_URL']}")
-    click.echo("demo users (passwords are new each time `demo` runs):")
+    click.echo(
+        "demo users (passwords are new each time `demo` runs; that revokes their API tokens):"
+    )
     for name, role, password in demo.demo_users(tracker_of()):
         click.echo(f"  {role:<7} user {name!r:<9} password {password}")
     if not no_serve:
