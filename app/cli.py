@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from app import tracker_of
 from app.cli_base import (
+    WHOLE_NUMBER,
     OneLineErrors,
     TrackerGroup,
     by_option,
@@ -109,7 +110,9 @@ def cases_show(reference: str, as_of: str | None, as_json: bool) -> None:
 @by_option
 @click.option("--comment", default="")
 @click.option("--evidence", multiple=True, metavar="KEY=VALUE")
-@click.option("--expected-version", type=int, help="Fail if the case moved past this version")
+@click.option(
+    "--expected-version", type=WHOLE_NUMBER, help="Fail if the case moved past this version"
+)
 @json_option
 @command()
 def cases_advance(
@@ -140,7 +143,7 @@ def cases_advance(
 
 @cases_group.command("correct")
 @click.argument("reference")
-@click.argument("seq", type=int)
+@click.argument("seq", type=WHOLE_NUMBER)
 @by_option
 @click.option("--reason", required=True)
 @click.option("--on", "occurred_on", help="The corrected date (or EARLIEST..LATEST)")

@@ -207,6 +207,21 @@ def test_huge_ids_in_addresses_are_not_a_500(
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["cases", "correct", PRACTICE, "99999999999999999999", "--by", "admin", "--reason", "x"],
+     ["cases", "advance", PRACTICE, "submit_to_parliament", "--on", "2026-01-05", "--by",
+      "clerk", "--expected-version", str(2**31)],
+     ["users", "revoke-token", "clerk", "99999999999999999999"]],
+)  # fmt: skip
+def test_cli_numbers_out_of_range_are_usage_errors(
+    practice: Tracker, cli: FlaskCliRunner, args: list[str]
+) -> None:
+    result = cli.invoke(args=args)
+    assert result.exit_code == 2, result.output
+    assert "is not in the range 1<=x<=2147483647" in result.stderr
+
+
 # ------------------------------------------------------------------------------ Host header
 
 EVIL = "http://evil.example"
