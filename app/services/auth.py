@@ -72,11 +72,12 @@ def sign_in(tracker: Tracker, name: str, password: str, address: str) -> Session
 def _password_matches(user: User | None, password: str) -> bool:
     """Check the password; an unknown, inactive or password-less account is checked against a
     dummy hash, so that a refusal costs the same whether or not the name exists."""
+    dummy = _dummy_hash(users.hasher())  # made at the first sign-in, whoever signs in
     stored = None
     if user is not None and user.active and user.name != SYSTEM_ACTOR:
         stored = user.password_hash
     try:
-        matches = users.hasher().verify(stored or _dummy_hash(users.hasher()), password)
+        matches = users.hasher().verify(stored or dummy, password)
     except (VerificationError, InvalidHashError):
         return False
     return bool(matches) and stored is not None
