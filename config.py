@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -11,7 +12,7 @@ INSTANCE_DIR = ROOT / "instance"
 MIN_SECRET_BYTES = 32
 
 
-def _hosts(value: str) -> list[str]:
+def host_names(value: str) -> list[str]:
     """A comma-separated list of host names (no ports: Flask ignores the port)."""
     return [host.strip() for host in value.split(",") if host.strip()]
 
@@ -31,9 +32,14 @@ class Config:
     # Behind HTTPS, set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
     SESSION_COOKIE_SECURE: bool = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     SESSION_COOKIE_HTTPONLY: bool = True
+    # OWASP ASVS 3.3: a session ends after this long without a request, and this long after
+    # sign-in whatever happens; both are checked on the server at every request.
+    SESSION_IDLE_MINUTES: int = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_MAX_HOURS: int = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    PERMANENT_SESSION_LIFETIME: timedelta = timedelta(hours=SESSION_MAX_HOURS)
     SESSION_COOKIE_SAMESITE: str = "Lax"
     # Requests for any other Host are refused (400): a forged Host never reaches a link.
-    TRUSTED_HOSTS: list[str] = _hosts(os.environ.get("TRUSTED_HOSTS", "localhost,127.0.0.1"))
+    TRUSTED_HOSTS: list[str] = host_names(os.environ.get("TRUSTED_HOSTS", "localhost,127.0.0.1"))
     # The address staff reach the tracker at (scheme://host[:port]), for the links that must be
     # absolute (the calendar feed, the API docs' examples); unset: the trusted host requested.
     PUBLIC_URL: str = os.environ.get("PUBLIC_URL", "").rstrip("/")

@@ -15,6 +15,7 @@ from werkzeug.serving import run_simple
 
 from app import cli_backup, tracker_of
 from app.cli_base import (
+    WHOLE_NUMBER,
     OneLineErrors,
     TrackerGroup,
     by_option,
@@ -110,7 +111,9 @@ def cases_show(reference: str, as_of: str | None, as_json: bool) -> None:
 @by_option
 @click.option("--comment", default="")
 @click.option("--evidence", multiple=True, metavar="KEY=VALUE")
-@click.option("--expected-version", type=int, help="Fail if the case moved past this version")
+@click.option(
+    "--expected-version", type=WHOLE_NUMBER, help="Fail if the case moved past this version"
+)
 @json_option
 @command()
 def cases_advance(
@@ -141,7 +144,7 @@ def cases_advance(
 
 @cases_group.command("correct")
 @click.argument("reference")
-@click.argument("seq", type=int)
+@click.argument("seq", type=WHOLE_NUMBER)
 @by_option
 @click.option("--reason", required=True)
 @click.option("--on", "occurred_on", help="The corrected date (or EARLIEST..LATEST)")
@@ -258,7 +261,9 @@ def demo_command(port: int, no_serve: bool) -> None:
     migrate.upgrade(config["MIGRATIONS_DIR"], config["DATABASE_URL"])
     demo.seed_demo(tracker_of())
     click.echo(f"database: {config['DATABASE_URL']}")
-    click.echo("demo users (passwords are new each time `demo` runs):")
+    click.echo(
+        "demo users (passwords are new each time `demo` runs; that revokes their API tokens):"
+    )
     for name, role, password in demo.demo_users(tracker_of()):
         click.echo(f"  {role:<7} user {name!r:<9} password {password}")
     if not no_serve:

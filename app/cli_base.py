@@ -19,9 +19,11 @@ from app import check_schema
 from app.domain.clock import parse_date
 from app.domain.errors import DomainError, InvalidInput
 from app.persistence.migrate import SchemaNotCurrent
-from app.persistence.models import SYSTEM_ACTOR
+from app.persistence.models import INT_MAX, SYSTEM_ACTOR
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A version, seq or id: range-checked by click, before it reaches SQL.
+WHOLE_NUMBER = click.IntRange(1, INT_MAX)
 USAGE_EXIT = 2
 
 

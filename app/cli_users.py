@@ -7,7 +7,7 @@ import sys
 import click
 
 from app import tracker_of
-from app.cli_base import TrackerGroup, command, emit, json_option
+from app.cli_base import WHOLE_NUMBER, TrackerGroup, command, emit, json_option
 from app.domain.definitions import ROLES
 from app.services import tokens, users
 
@@ -64,7 +64,7 @@ def users_tokens(name: str, as_json: bool) -> None:
 
 @users_group.command("revoke-token")
 @click.argument("name")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=WHOLE_NUMBER)
 @command()
 def users_revoke_token(name: str, token_id: int) -> None:
     """Revoke NAME's token TOKEN_ID (from `users tokens NAME`); it stops working at once."""

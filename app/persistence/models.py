@@ -31,6 +31,7 @@ NAMING_CONVENTION = {
 }
 
 SYSTEM_ACTOR = "system"
+INT_MAX = 2**31 - 1  # the largest INTEGER the schema stores (PostgreSQL); check inputs first
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,10 +52,12 @@ def sign_in(tracker: Tracker, name: str, password: str, address: str) -> Session
     with tracker.transaction() as session:
         _refuse_if_throttled(session, name, address, moment)
         user = session.scalar(select(User).where(User.name == name))
-        if user is not None and user.active and _password_matches(user, password):
+        if _password_matches(user, password) and user is not None:
             if users.hasher().check_needs_rehash(user.password_hash or ""):
                 user.password_hash = users.hasher().hash(password)
-            user.session_token = user.session_token or secrets.token_hex(32)
+            # A fresh token at every sign-in: one token per user, so signing in anew ends the
+            # user's other sessions (a cookie stolen before it is worth nothing after it).
+            user.session_token = secrets.token_hex(32)
             signed_in = SessionUser(user.id, user.name, user.role, user.session_token)
         session.add(
             SignInAttempt(
@@ -65,13 +69,24 @@ def sign_in(tracker: Tracker, name: str, password: str, address: str) -> Session
     return signed_in
 
 
-def _password_matches(user: User, password: str) -> bool:
-    if user.name == SYSTEM_ACTOR or not user.password_hash:
-        return False
+def _password_matches(user: User | None, password: str) -> bool:
+    """Check the password; an unknown, inactive or password-less account is checked against a
+    dummy hash, so that a refusal costs the same whether or not the name exists."""
+    dummy = _dummy_hash(users.hasher())  # made at the first sign-in, whoever signs in
+    stored = None
+    if user is not None and user.active and user.name != SYSTEM_ACTOR:
+        stored = user.password_hash
     try:
-        return bool(users.hasher().verify(user.password_hash, password))
+        matches = users.hasher().verify(stored or dummy, password)
     except (VerificationError, InvalidHashError):
         return False
+    return bool(matches) and stored is not None
+
+
+@functools.lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password, made once per hasher (at its cost parameters)."""
+    return hasher.hash(secrets.token_urlsafe(16))
 
 
 def _failures(session: Session, since: datetime, **where: str) -> int:

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.domain.definitions import ROLES
 from app.domain.errors import Forbidden, InvalidInput, NotFound
-from app.persistence.models import SYSTEM_ACTOR, User
+from app.persistence.models import SYSTEM_ACTOR, ApiToken, User
 from app.services.context import Tracker
+from app.services.recording import now
 
 # argon2-cffi's defaults (Argon2id, 64 MiB, 3 iterations, 4 lanes) are RFC 9106's low-memory
 # profile, above OWASP's minimums (19 MiB, 2 iterations, 1 lane).
@@ -85,16 +86,28 @@ def list_users(tracker: Tracker) -> list[dict[str, object]]:
         return [{"name": u.name, "role": u.role, "active": u.active} for u in users]
 
 
-def set_password(tracker: Tracker, name: str, password: str) -> None:
-    """Replace a user's password."""
+def set_password(tracker: Tracker, name: str, password: str) -> int:
+    """Replace a user's password, ending their sessions and revoking their API tokens;
+    returns how many tokens were revoked."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"password: needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
     with tracker.transaction() as session:
-        user = active_user(session, name)
-        user.password_hash = hasher().hash(password)
-        user.session_token = None  # a new password ends every session
+        return _new_password(session, active_user(session, name), password)
+
+
+def _new_password(session: Session, user: User, password: str) -> int:
+    # Whoever knew the old password may have made a token with it: a new password ends
+    # every session and revokes every API token of the account.
+    user.password_hash = hasher().hash(password)
+    user.session_token = None
+    live = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in live:
+        token.revoked_at = now()
+    return len(live)
 
 
 def _managed(session: Session, actor: str, name: str) -> User:
@@ -134,14 +147,13 @@ def update_user(
                 user.session_token = None
 
 
-def reset_password(tracker: Tracker, actor: str, name: str) -> str:
-    """Admin: give a user a new generated password (returned once); ends their sessions."""
+def reset_password(tracker: Tracker, actor: str, name: str) -> tuple[str, int]:
+    """Admin: give a user a new generated password (returned once); ends their sessions and
+    revokes their API tokens. Returns the password and how many tokens were revoked."""
     password = secrets.token_urlsafe(12)
     with tracker.transaction() as session:
-        user = _managed(session, actor, name)
-        user.password_hash = hasher().hash(password)
-        user.session_token = None
-    return password
+        revoked = _new_password(session, _managed(session, actor, name), password)
+    return password, revoked
 
 
 def _active_admins(session: Session) -> int:

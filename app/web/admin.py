@@ -78,13 +78,14 @@ def active(name: str) -> Response | tuple[str, int]:
 @bp.post("/users/<name>/password")
 @requires("admin")
 def password(name: str) -> tuple[str, int]:
-    """Reset a password: a new one is generated, shown once; the user's sessions end."""
+    """Reset a password: a new one is generated, shown once; the user's sessions end and their
+    API tokens are revoked."""
     try:
-        new_password = users.reset_password(tracker_of(), current_user.name, name)
+        new_password, revoked = users.reset_password(tracker_of(), current_user.name, name)
     except DomainError as exc:
         flash(exc.message, "error")
         return _users_page(STATUS.get(exc.code, 422))
-    return _users_page(reset=(name, new_password))
+    return _users_page(reset=(name, new_password, revoked))
 
 
 @bp.post("/sweep")

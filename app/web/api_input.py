@@ -51,9 +51,9 @@ def body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "malformed", "the body must be a JSON object", "body")
     for key, value in data.items():
-        _check(value, key if isinstance(key, str) and _clean_text(key) else "body")
         if not _clean_text(key):
             _unclean("body")
+        _check(value, key)
     return data
 
 

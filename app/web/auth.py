@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -43,6 +54,37 @@ class StaffUser(UserMixin):  # type: ignore[misc]
 def load_user(session_id: str) -> StaffUser | None:
     user = auth.session_user(tracker_of(), session_id)
     return StaffUser(user) if user else None
+
+
+SIGNED_IN_AT, LAST_SEEN = "signed_in_at", "last_seen"
+
+
+def _clock() -> float:
+    return time.time()
+
+
+@bp.before_app_request
+def end_stale_session() -> None:
+    """Sign out a session idle for SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS (and
+    one from before these were recorded); otherwise note this request as its last activity."""
+    if "_user_id" not in session:
+        return
+    config, moment = current_app.config, _clock()
+    signed_in_at, last_seen = session.get(SIGNED_IN_AT), session.get(LAST_SEEN)
+    if not isinstance(signed_in_at, (int, float)) or not isinstance(last_seen, (int, float)):
+        why = "Your session has ended."
+    elif moment - last_seen > config["SESSION_IDLE_MINUTES"] * 60:
+        why = (
+            f"You were signed out after {config['SESSION_IDLE_MINUTES']} minutes without activity."
+        )
+    elif moment - signed_in_at > config["SESSION_MAX_HOURS"] * 3600:
+        why = f"You were signed out {config['SESSION_MAX_HOURS']} hours after signing in."
+    else:
+        session[LAST_SEEN] = moment
+        return
+    logout_user()
+    session.clear()
+    flash(why + " Please sign in again.", "info")
 
 
 def requires(*roles: str) -> Callable[[F], F]:
@@ -88,6 +130,7 @@ def login() -> str | Response | tuple[str, int]:
             return render_template("login.html", form=form), 401
         session.clear()  # no session fixation: the signed-in session starts empty
         login_user(StaffUser(user))
+        session[SIGNED_IN_AT] = session[LAST_SEEN] = _clock()
         flash(f"Signed in as {user.name} ({user.role}).", "success")
         return redirect(safe_next(form.next.data))
     form.next.data = form.next.data or request.args.get("next", "")

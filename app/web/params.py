@@ -4,8 +4,9 @@ reach SQL (PostgreSQL's integer ends at 2**31 - 1), with a message naming the fi
 from __future__ import annotations
 
 from app.domain.errors import InvalidInput
+from app.persistence.models import INT_MAX
 
-INT_MAX = 2**31 - 1  # PostgreSQL INTEGER, and far above any page, version or id the app has
+__all__ = ["INT_MAX", "ROUTE_ID", "bounded_int", "in_range", "optional_int"]
 # A number in an address (an event's seq, a token's id): out of range, the address is a 404.
 ROUTE_ID = f"int(min=1, max={INT_MAX})"
 
