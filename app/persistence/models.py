@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -88,11 +89,22 @@ class Case(Base):
     opened_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    # A projection of the events, rewritten in the same transaction as each event: it lets
-    # lists filter and sort without replaying every case.
+    # The projection of the events (app/domain/projection.py), rewritten in the same
+    # transaction as each event: lists, pending steps, calendars and the sweep read it, and a
+    # new step is checked against it, without replaying the case; `audit verify` checks it.
     state: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="withdrawal")
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    began_on: Mapped[date | None] = mapped_column(Date)
     deposited_on: Mapped[date | None] = mapped_column(Date)
+    period_ends_on: Mapped[date | None] = mapped_column(Date)
     effective_on: Mapped[date | None] = mapped_column(Date)
+    effective_basis: Mapped[str | None] = mapped_column(Text)
+    next_on: Mapped[date | None] = mapped_column(Date)
+    next_what: Mapped[str | None] = mapped_column(Text)
+    next_trigger: Mapped[str | None] = mapped_column(String(64))
+    clock_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     # The hash of the case's newest event: `audit verify` compares it with the chain, so a
     # deleted last event shows too.
@@ -107,6 +119,7 @@ class Case(Base):
         back_populates="case", order_by="Event.seq", lazy="raise"
     )
 
+    __table_args__ = (Index("ix_cases_final_next_on", "final", "next_on"),)
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -11,9 +11,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from app.domain.audit import ChainBreak, EventRecord, verify_chain
 from app.domain.errors import InvalidInput
+from app.domain.history import fold, steps_from_events
+from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.recording import to_record
@@ -127,20 +130,42 @@ def _all_records(
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
-    """Check every case's chain and its recorded head; the result names the first break."""
-    with tracker.transaction() as session:
-        heads = {ref: head for ref, head in session.execute(select(Case.reference, Case.last_hash))}
+    """Check, in one snapshot, every case's chain, its recorded head, and that its row's
+    projection equals the replay of its events; the result names the first break."""
     cases = events = 0
-    for reference, group in groupby(_all_records(tracker), key=lambda r: r.case_reference):
-        records = list(group)
-        cases, events = cases + 1, events + len(records)
-        found = verify_chain(records, heads.pop(reference, None) or "", reference)
-        if found is not None:
-            return AuditResult(cases, events, found)
-    for reference, head in sorted(heads.items()):
-        if head is not None:  # events recorded for this case, none left
-            return AuditResult(cases, events, verify_chain([], head, reference))
+    with tracker.snapshot() as session:
+        rows = {row.reference: row for row in session.scalars(select(Case))}
+        query = _log_query().order_by(Case.reference, Event.seq).execution_options(yield_per=500)
+        records = (to_record(reference, event) for event, reference in session.execute(query))
+        for reference, group in groupby(records, key=lambda r: r.case_reference):
+            chain, row = list(group), rows.pop(reference)
+            cases, events = cases + 1, events + len(chain)
+            found = verify_chain(chain, row.last_hash or "", reference)
+            found = found or _projection_break(tracker, session, row, chain)
+            if found is not None:
+                return AuditResult(cases, events, found)
+    for reference, row in sorted(rows.items()):
+        if row.last_hash is not None:  # events recorded for this case, none left
+            return AuditResult(cases, events, verify_chain([], row.last_hash, reference))
     return AuditResult(cases, events, None)
+
+
+def _projection_break(
+    tracker: Tracker, session: Session, row: Case, chain: list[EventRecord]
+) -> ChainBreak | None:
+    """Where the case row's projection differs from the replay of its events, if it does."""
+    flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
+    replayed = projection(flow, fold(flow, steps_from_events(chain)))
+    replayed["event_count"] = len(chain)
+    for column, value in replayed.items():
+        if getattr(row, column) != value:
+            return ChainBreak(
+                row.reference,
+                len(chain),
+                f"the case row's {column} is {getattr(row, column)!r}; the replay of its events "
+                f"gives {value!r} (the projection was changed behind the application's back)",
+            )
+    return None
 
 
 def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) -> Iterator[str]:

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
+from sqlalchemy import or_, select
+
 from app.domain.case import Step
 from app.domain.clock import DateSpan
+from app.domain.countries import country_name
 from app.domain.guards import GUARD_CHECKS
+from app.persistence.models import Case
 from app.services.context import Tracker
-from app.services.queries import get_case, list_cases, pending
-from app.services.views import AvailableStep, CaseView
+from app.services.views import AvailableStep, CaseView, projected_view
 
 Kind = Literal["deposited", "effective", "due"]
 KINDS: tuple[Kind, ...] = ("deposited", "effective", "due")
@@ -52,20 +55,17 @@ class _Entry:
 
 def calendar_items(tracker: Tracker, include_practice: bool = False) -> list[CalendarItem]:
     """Every case's deposit and effective dates and, for open cases, the clock's due steps
-    (overdue ones too); one item per case and day, by day. Practice cases only on request."""
+    (overdue ones too); one item per case and day, by day. Practice cases only on request.
+    Read from the cases' projections: no history is replayed."""
     today = tracker.today()
-    open_views = {p.view.reference: p.view for p in pending(tracker)}
+    query = select(Case).where(or_(Case.final.is_(False), Case.deposited_on.is_not(None)))
+    if not include_practice:
+        query = query.where(Case.practice.is_(False))
     items: list[CalendarItem] = []
-    for summary in list_cases(tracker):
-        if summary["practice"] and not include_practice:
-            continue
-        reference = summary["reference"]
-        view = open_views.get(reference)
-        if view is None:
-            if summary["deposited"] is None:
-                continue  # closed before the depositary received anything: no dates
-            view = get_case(tracker, reference)
-        items.extend(_case_items(view, summary["country_name"], today))
+    with tracker.snapshot() as session:
+        for row in session.scalars(query.order_by(Case.reference)):
+            view = projected_view(tracker, session, row)
+            items.extend(_case_items(view, country_name(row.country), today))
     return sorted(items, key=lambda i: (i.day, i.reference))
 
 

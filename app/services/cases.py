@@ -36,6 +36,7 @@ from app.services.recording import (
     event_records,
     now,
     project,
+    projected_state,
 )
 from app.services.users import active_user, require_role, system_user
 from app.services.views import CaseView, build_view, load_case
@@ -119,6 +120,7 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
         evidence["began_on"] = opening.began_on.isoformat()
     span = DateSpan.exact(opened_on)
     step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
+    project(row, flow, CaseState(flow.initial))
     append_event(session, row, step, flow.initial, user)
     return row
 
@@ -194,10 +196,7 @@ def advance(
         row = load_case(session, reference)
         check_version(row, expected_version)
         user = active_user(session, actor)
-        flow = case_workflow(tracker, session, row)
-        records = event_records(session, row)
-        current = replay(tracker.engine(flow), steps_from_events(records), tracker.today())
-        writing = Writing(row, flow, current, len(records) + 1)
+        writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         record_step(tracker, session, writing, user, NewStep(trigger, span, comment, evidence))
         return build_view(tracker, session, row, event_records(session, row))
 
@@ -214,18 +213,28 @@ class NewStep:
 
 @dataclass
 class Writing:
-    """A case being written in this transaction: its row, workflow, state and next number."""
+    """A case being written in this transaction: its row, its workflow and where it stands
+    (the projection on its row: a new step is checked without replaying the history)."""
 
     row: Case
     flow: Workflow
     state: CaseState
-    seq: int
+
+    @property
+    def seq(self) -> int:
+        return self.row.event_count + 1
 
 
 def record_step(
-    tracker: Tracker, session: Session, case: Writing, user: User, new: NewStep
+    tracker: Tracker,
+    session: Session,
+    case: Writing,
+    user: User,
+    new: NewStep,
+    today: date | None = None,
 ) -> None:
-    """Check one new step against the case as it stands, append it and move `case` on."""
+    """Check one new step against the case as it stands, append it and move `case` on;
+    `today` bounds its date (the sweep may judge an earlier day)."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
     engine = tracker.engine(case.flow)
@@ -241,10 +250,10 @@ def record_step(
         comment=new.comment.strip(),
         evidence=transition.parse_evidence(new.evidence or {}),
     )
-    moved = apply_step(engine, case.state, step, tracker.today())
+    moved = apply_step(engine, case.state, step, today or tracker.today())
     append_event(session, case.row, step, moved.state, user)
     project(case.row, case.flow, moved)
-    case.state, case.seq = moved, case.seq + 1
+    case.state = moved
 
 
 def correct(
@@ -372,10 +381,9 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
     results: list[dict[str, str]] = []
     with tracker.transaction() as session:
         actor = system_user(session)
-        final = [id for id, stage in tracker.registry.stages().items() if stage.final]
         candidates = session.scalars(
             select(Case)
-            .where(Case.deposited_on.is_not(None), Case.state.not_in(final))
+            .where(Case.final.is_(False), Case.next_on <= today)
             .order_by(Case.reference)
         )
         for row in candidates:
@@ -388,31 +396,20 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
 def _sweep_case(
     tracker: Tracker, session: Session, row: Case, actor: User, today: date
 ) -> dict[str, str] | None:
-    flow = case_workflow(tracker, session, row)
-    records = event_records(session, row)
-    steps = steps_from_events(records)
-    current = replay(tracker.engine(flow), steps, today)
+    case = Writing(row, case_workflow(tracker, session, row), projected_state(row))
     refusals: list[str] = []
-    for transition, due in due_transitions(flow, current):
+    for transition, due in due_transitions(case.flow, case.state):
         if due.on > today:
             return None
-        step = Step(
-            len(records) + 1,
-            transition.trigger,
-            current.state,
-            "",
-            DateSpan.exact(due.on),
-            actor.name,
-            now(),
-            comment=f"Recorded by the sweep: {due.basis}",
-        )
+        comment = f"Recorded by the sweep: {due.basis}"
         try:
-            moved = apply_step(tracker.engine(flow), current, step, today)
+            record_step(
+                tracker, session, case, actor,
+                NewStep(transition.trigger, DateSpan.exact(due.on), comment), today=today,
+            )  # fmt: skip
         except (NotAllowed, InvalidInput) as exc:
             refusals.append(exc.message)
             continue
-        append_event(session, row, step, moved.state, actor)
-        project(row, flow, moved)
         return {"case": row.reference, "trigger": transition.trigger, "on": due.on.isoformat()}
     if refusals:
         return {"case": row.reference, "skipped": "; ".join(refusals)}

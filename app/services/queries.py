@@ -7,22 +7,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
 from app.domain.countries import check_country, country_name
 from app.domain.errors import InvalidInput
+from app.domain.projection import next_date
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
 from app.services.recording import event_records, to_record
-from app.services.views import CaseView, build_view, load_case
+from app.services.views import CaseView, build_view, load_case, projected_view
 
 
 def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> CaseView:
     """The case rebuilt from its events, as it stands or as it stood on `as_of`."""
     _check_past(tracker, as_of)
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         row = load_case(session, reference)
         return build_view(tracker, session, row, event_records(session, row), as_of)
 
@@ -39,7 +40,7 @@ def list_cases(
     )
     if state:
         query = query.where(Case.state == _check_stage(tracker, state, "state"))
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         return [_summary(row) for row in session.scalars(query)]
 
 
@@ -127,29 +128,94 @@ class PendingCase:
         }
 
 
+SORTS = {"date": "next date, soonest first", "reference": "reference"}
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    """One page of the pending steps, with how many match in all."""
+
+    items: list[PendingCase]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
 def pending(
     tracker: Tracker,
     as_of: date | None = None,
     treaty: str | None = None,
     country: str | None = None,
     stage: str | None = None,
+    due_by: date | None = None,
 ) -> list[PendingCase]:
     """Every open case with the steps it may take next, soonest date first; `as_of` rebuilds
-    the situation on a past date from the events. Filters narrow it by treaty, country, stage."""
+    the situation on a past date from the events. Filters narrow it by treaty, country, stage,
+    and `due_by` to the cases whose next date comes by then."""
+    page = pending_page(tracker, as_of, treaty, country, stage, due_by=due_by, per_page=None)
+    return page.items
+
+
+def pending_page(
+    tracker: Tracker,
+    as_of: date | None = None,
+    treaty: str | None = None,
+    country: str | None = None,
+    stage: str | None = None,
+    due_by: date | None = None,
+    page: int = 1,
+    per_page: int | None = 50,
+    sort: str = "date",
+) -> PendingPage:
+    """A page of `pending` (all of it when `per_page` is None), sorted by date or reference.
+    Today's list reads the cases' projections: a page costs the same at 100 or 100,000 cases."""
     _check_past(tracker, as_of)
-    query = _filtered(tracker, select(Case).order_by(Case.reference), treaty, country, stage)
-    with tracker.transaction() as session:
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: {sort!r} is not one of {', '.join(SORTS)}", field="sort")
+    query = _filtered(tracker, select(Case), treaty, country, stage)
+    if as_of is not None:
+        found = _pending_as_of(tracker, query.order_by(Case.reference), as_of, stage, sort)
+        start = (page - 1) * (per_page or 0)
+        items = found[start : start + per_page] if per_page else found
+        return PendingPage(items, len(found), page, per_page or max(1, len(found)))
+    query = query.where(Case.final.is_(False))
+    if stage is not None:
+        query = query.where(Case.state == stage)
+    if due_by is not None:
+        query = query.where(Case.next_on <= due_by)
+    order = (Case.reference,) if sort == "reference" else _BY_DATE
+    with tracker.snapshot() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = query.order_by(*order)
+        if per_page is not None:
+            rows = rows.offset((page - 1) * per_page).limit(per_page)
+        items = [_pending(projected_view(tracker, session, row)) for row in session.scalars(rows)]
+    return PendingPage(items, total, page, per_page or max(1, total))
+
+
+_BY_DATE = (Case.next_on.is_(None), Case.next_on, Case.practice, Case.reference)
+
+
+def _pending_as_of(
+    tracker: Tracker, query: Select[Case], as_of: date, stage: str | None, sort: str
+) -> list[PendingCase]:
+    """The open cases as they stood on `as_of`, each rebuilt from its events."""
+    with tracker.snapshot() as session:
         rows = list(session.scalars(query))
         records = _records_by_case(session, rows)
         items = []
         for row in rows:
             view = build_view(tracker, session, row, records[row.id], as_of)
-            if as_of is not None and not _existed(view, as_of):
-                continue
-            if view.workflow.is_final(view.state.state):
+            if not _existed(view, as_of) or view.workflow.is_final(view.state.state):
                 continue
             if stage is None or view.state.state == stage:
                 items.append(_pending(view))
+    if sort == "reference":
+        return sorted(items, key=lambda p: p.view.reference)
     return sorted(
         items, key=lambda p: (p.next_on or date.max, p.view.row.practice, p.view.reference)
     )
@@ -163,14 +229,10 @@ def _existed(view: CaseView, as_of: date) -> bool:
 
 
 def _pending(view: CaseView) -> PendingCase:
-    period_end = view.state.period_end(view.workflow.clock)
-    due = next((a.due_on for a in view.available if a.due_on), None)
-    if due is None or period_end is None:
+    upcoming = next_date(view.workflow, view.state)
+    if upcoming is None:
         return PendingCase(view, None, "", "")
-    if view.effective is None:
-        what = "notice period ends; an armed conflict is recorded, so the effect is deferred"
-        return PendingCase(view, due, what, period_end.basis)
-    return PendingCase(view, due, "takes effect", view.effective.basis)
+    return PendingCase(view, upcoming.on, upcoming.what, upcoming.basis)
 
 
 def _records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:

@@ -12,6 +12,7 @@ from app.domain.audit import GENESIS, EventRecord, compute_hash
 from app.domain.case import CaseState, Step
 from app.domain.definitions import Workflow
 from app.domain.errors import Conflict
+from app.domain.projection import projection, state_from_json
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 
@@ -78,7 +79,7 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
         prev_hash=row.last_hash or GENESIS,
     )
     record_hash = compute_hash(record)
-    row.last_hash = record_hash
+    row.last_hash, row.event_count = record_hash, step.seq
     if row.id is None:
         session.flush()
     session.add(
@@ -100,10 +101,13 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
     )
 
 
+def projected_state(row: Case) -> CaseState:
+    """Where the case stands, as its row's projection has it (no event read)."""
+    return state_from_json(row.clock_state)
+
+
 def project(row: Case, flow: Workflow, state: CaseState) -> None:
     """Rewrite the case row's projection; the version counter moves with it."""
-    effective = state.effective(flow.clock)
-    row.state = state.state
-    row.deposited_on = state.deposited_on
-    row.effective_on = effective.on if effective else None
+    for column, value in projection(flow, state).items():
+        setattr(row, column, value)
     row.updated_at = now()

@@ -52,9 +52,5 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
         )
         for treaty, state, n in rows
     ]
-    upcoming = [
-        p
-        for p in pending(tracker)
-        if p.next_on is not None and p.next_on <= horizon and p.view.row.practice == practice
-    ]
+    upcoming = [p for p in pending(tracker, due_by=horizon) if p.view.row.practice == practice]
     return Dashboard(counts, upcoming, search_events(tracker, EventFilter(), 1, 10).items, today)

@@ -157,7 +157,7 @@ def _write(
     """Open the case and record its steps in order, each checked as `cases advance` checks it."""
     first = _span(spec, 0).earliest if spec.steps else None
     row = open_in(tracker, session, importer, replace(opening, began_on=first))
-    writing = Writing(row, opening.flow, CaseState(opening.flow.initial), 2)
+    writing = Writing(row, opening.flow, CaseState(opening.flow.initial))
     users = {importer.name: importer}
     for i, step in enumerate(spec.steps):
         try:

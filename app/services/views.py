@@ -18,6 +18,7 @@ from app.domain.errors import NotFound
 from app.domain.history import CORRECT, OPEN, UNDO, due_transitions, fold, steps_from_events
 from app.persistence.models import Case
 from app.services.context import Tracker
+from app.services.recording import projected_state
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,24 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    state = fold(workflow, steps)
+    return _view(row, workflow, fold(workflow, steps), tuple(records), tuple(steps), as_of)
+
+
+def projected_view(tracker: Tracker, session: Session, row: Case) -> CaseView:
+    """The case as its row's projection has it, without its history: lists, pending steps and
+    calendars read this, no event."""
+    workflow = tracker.case_workflow(session, row.workflow, row.workflow_version)
+    return _view(row, workflow, projected_state(row), (), ())
+
+
+def _view(
+    row: Case,
+    workflow: Workflow,
+    state: CaseState,
+    history: tuple[EventRecord, ...],
+    steps: tuple[Step, ...],
+    as_of: date | None = None,
+) -> CaseView:
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
     return CaseView(
         row=row,
@@ -170,8 +188,8 @@ def build_view(
         available=tuple(
             AvailableStep(t, due.get(t.trigger)) for t in workflow.available(state.state)
         ),
-        history=tuple(records),
-        steps=tuple(steps),
+        history=history,
+        steps=steps,
         as_of=as_of,
     )
 

@@ -140,15 +140,30 @@ def record_event(reference: str) -> ResponseReturnValue:
 @bp.get("/pending")
 def pending() -> ResponseReturnValue:
     as_of = _day("as_of")
-    items = queries.pending(
+    page, per_page = page_args()
+    found = queries.pending_page(
         tracker_of(),
         as_of,
         request.args.get("treaty"),
         request.args.get("country"),
         request.args.get("stage"),
+        page=page,
+        per_page=per_page,
+        sort=request.args.get("sort", "date"),
     )
     today = as_of or tracker_of().today()
-    return {"items": [p.to_json(today) for p in items], "as_of": as_of and as_of.isoformat()}
+    following = None
+    if page < found.pages:
+        query: dict[str, Any] = {**request.args.to_dict(), "page": page + 1}
+        following = url_for("api.pending", **query)
+    return {
+        "items": [p.to_json(today) for p in found.items],
+        "as_of": as_of and as_of.isoformat(),
+        "total": found.total,
+        "page": found.page,
+        "per_page": found.per_page,
+        "next": following,
+    }
 
 
 @bp.get("/events")

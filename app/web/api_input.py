@@ -9,10 +9,9 @@ from typing import Any
 from flask import request
 
 from app.domain.errors import InvalidInput
-from app.web.params import in_range, optional_int
+from app.web.params import in_range, optional_int, page_number
 
 MAX_PER_PAGE = 200
-MAX_PAGE = 1_000_000
 MAX_DEPTH = 32  # the API's bodies are two levels deep (evidence); refuse far more
 MAX_DIGITS = 30  # Python refuses to read an int of more than 4,300 digits; no field needs 31
 
@@ -111,7 +110,7 @@ def page_args() -> tuple[int, int]:
     """`page` and `per_page` from the query string, each in its range."""
     try:
         return (
-            optional_int(request.args.get("page"), "page", 1, high=MAX_PAGE),
+            page_number(request.args.get("page")),
             optional_int(request.args.get("per_page"), "per_page", 50, high=MAX_PER_PAGE),
         )
     except InvalidInput as exc:

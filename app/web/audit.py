@@ -10,11 +10,10 @@ from app.services import audit
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
-from app.web.params import optional_int
+from app.web.params import page_number
 
 bp = Blueprint("audit", __name__)
 PER_PAGE = 50
-MAX_PAGE = 1_000_000
 FILTERS = ("case", "actor", "trigger", "since", "until")
 
 
@@ -31,7 +30,7 @@ def _filter() -> audit.EventFilter:
 def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
     chosen = {k: request.args.get(k, "") for k in FILTERS}
     try:
-        number = optional_int(request.args.get("page"), "page", 1, high=MAX_PAGE)
+        number = page_number(request.args.get("page"))
         page = audit.search_events(tracker_of(), _filter(), number, PER_PAGE)
         error = None
     except DomainError as exc:

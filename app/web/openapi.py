@@ -10,9 +10,9 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from app.web.api_input import MAX_PAGE, MAX_PER_PAGE
+from app.web.api_input import MAX_PER_PAGE
 from app.web.links import public_base
-from app.web.params import INT_MAX
+from app.web.params import INT_MAX, MAX_PAGE
 
 docs_bp = Blueprint("openapi", __name__)
 bp = docs_bp  # as the other web modules name theirs
@@ -206,7 +206,12 @@ SCHEMAS: dict[str, Schema] = {
     ),
     "CaseList": _obj(items=_arr(_ref("CaseSummary")), **PAGED),
     "EventList": _obj(items=_arr(_ref("Event")), **PAGED),
-    "PendingList": _obj(items=_arr(_ref("PendingItem")), as_of=_null(DAY)),
+    "PendingList": _obj(
+        items=_arr(_ref("PendingItem")),
+        as_of=_null(DAY),
+        **PAGED,
+        next=_null(TEXT, "the address of the next page, if there is one"),
+    ),
     "WorkflowList": _obj(items=_arr(_ref("WorkflowSummary"))),
     "AuditResult": _obj(
         "The hash chains checked; first_break names the first event that does not match",
@@ -310,6 +315,10 @@ QUERY = {
     "trigger": ("trigger name", TEXT),
     "since": ("recorded on or after this day (UTC)", DAY),
     "until": ("recorded on or before this day (UTC)", DAY),
+    "sort": (
+        "order: date (next date, soonest first) or reference",
+        {**TEXT, "enum": ["date", "reference"]},
+    ),
 }
 
 
@@ -370,7 +379,8 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/pending": {
             "get": _op("pending", "The open cases' next steps, soonest date first",
-                       "as_of treaty country stage", (200, "PendingList", "The pending steps"),
+                       "as_of treaty country stage sort page per_page",
+                       (200, "PendingList", "A page of the pending steps"),
                        400, 401, 422),
         },
         "/api/v1/events": {

@@ -12,9 +12,11 @@ from app.domain.countries import country_name
 from app.domain.errors import DomainError
 from app.services import queries, reports
 from app.web.auth import requires
+from app.web.params import page_number
 
 bp = Blueprint("pages", __name__)
 DUE_SOON_DAYS = 30
+PER_PAGE = 50
 
 
 def optional_date(name: str) -> date | None:
@@ -40,19 +42,22 @@ def pending() -> tuple[str, int]:
     """Every open case with its next steps; filters, sorting and an as-of date."""
     chosen = {k: request.args.get(k, "").strip() or None for k in ("treaty", "country", "stage")}
     sort = request.args.get("sort", "date")
-    error, items, as_of = None, [], None
+    error, items, as_of, found = None, [], None, None
     try:
         as_of = optional_date("as_of")
-        found = queries.pending(tracker_of(), as_of, **chosen)
-        if sort == "reference":
-            found.sort(key=lambda p: p.view.reference)
+        page = page_number(request.args.get("page"))
+        found = queries.pending_page(
+            tracker_of(), as_of, chosen["treaty"], chosen["country"], chosen["stage"],
+            page=page, per_page=PER_PAGE, sort=sort,
+        )  # fmt: skip
         reference_day = as_of or tracker_of().today()
-        items = [p.to_json(reference_day) for p in found]
+        items = [p.to_json(reference_day) for p in found.items]
     except DomainError as exc:
         error = exc
     return render_template(
         "pending.html",
         items=items,
+        found=found,
         as_of=as_of,
         chosen=chosen,
         sort=sort,

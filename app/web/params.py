@@ -6,7 +6,16 @@ from __future__ import annotations
 from app.domain.errors import InvalidInput
 from app.persistence.models import INT_MAX
 
-__all__ = ["INT_MAX", "ROUTE_ID", "bounded_int", "in_range", "optional_int"]
+__all__ = [
+    "INT_MAX",
+    "MAX_PAGE",
+    "ROUTE_ID",
+    "bounded_int",
+    "in_range",
+    "optional_int",
+    "page_number",
+]
+MAX_PAGE = 1_000_000  # pages of lists: far past the last page of a million rows
 # A number in an address (an event's seq, a token's id): out of range, the address is a 404.
 ROUTE_ID = f"int(min=1, max={INT_MAX})"
 
@@ -31,3 +40,8 @@ def optional_int(
 ) -> int:
     """`bounded_int`, or `default` when the text is missing or blank."""
     return bounded_int(text, field, low, high) if text and text.strip() else default
+
+
+def page_number(text: str | None) -> int:
+    """The `page` of a list, from 1 (when missing) to MAX_PAGE."""
+    return optional_int(text, "page", 1, high=MAX_PAGE)

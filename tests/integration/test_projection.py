@@ -1,0 +1,123 @@
+"""The case row's projection: written with every event, read by lists, pending steps and the
+sweep without replaying history, back-filled by its migration, and checked by `audit verify`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+
+from app.persistence.migrate import downgrade, upgrade
+from app.services.audit import verify_audit
+from app.services.cases import advance, open_case, sweep
+from app.services.context import Tracker
+from app.services.demo import seed_demo
+from app.services.queries import pending
+from tests.conftest import MIGRATIONS, Today
+from tests.integration.conftest import FI_TO_DEPOSIT, open_walked
+
+PROJECTION = (
+    "state, kind, final, event_count, began_on, deposited_on, period_ends_on, effective_on, "
+    "effective_basis, next_on, next_what, next_trigger, clock_state"
+)
+
+
+def projections(engine: Engine) -> dict[str, tuple[Any, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT reference, {PROJECTION} FROM cases"))
+        return {r[0]: tuple(r[1:]) for r in rows}
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` meanwhile."""
+    seen: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_migration_back_fills_the_projection_that_every_event_writes(
+    tracker: Tracker, db_engine: Engine, migrated_url: str
+) -> None:
+    seed_demo(tracker)
+    open_walked(tracker)
+    written = projections(db_engine)
+    assert written["LV-APMBC-2025"][:4] == ("effective", "withdrawal", True, 7)
+    assert written["UA-APMBC-2025"][1] == "suspension_claim"
+
+    downgrade(MIGRATIONS, migrated_url, "0003")
+    upgrade(MIGRATIONS, migrated_url)
+
+    assert projections(db_engine) == written
+    assert verify_audit(tracker).intact
+
+
+def test_audit_verify_names_a_projection_changed_behind_the_applications_back(
+    tracker: Tracker, db_engine: Engine
+) -> None:
+    reference = open_walked(tracker)  # deposited 2025-07-10: takes effect 2026-01-10
+    assert verify_audit(tracker).intact
+    with db_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE cases SET next_on = :day WHERE reference = :ref"),
+            {"day": date(2027, 1, 10), "ref": reference},
+        )
+
+    result = verify_audit(tracker)
+
+    assert result.first_break is not None
+    assert result.first_break.case_reference == reference
+    assert "next_on" in result.first_break.problem and "2026, 1, 10" in result.first_break.problem
+
+
+def test_pending_runs_the_same_statements_for_ten_cases_as_for_forty(
+    tracker: Tracker, db_engine: Engine
+) -> None:
+    for country in ("FI", "EE", "LT", "DK", "SE", "DE", "FR", "IT", "ES", "PT"):
+        open_walked(tracker, country=country)
+    pending(tracker)  # the workflows' stored definitions are read once, then kept
+    with statements(db_engine) as ten:
+        assert len(pending(tracker)) == 10
+    for country in ("NL", "BE", "AT", "CZ", "SK", "HU", "RO", "BG", "GR", "CY") * 3:
+        open_case(tracker, country, "apmbc", "clerk")
+    with statements(db_engine) as forty:
+        assert len(pending(tracker)) == 40
+    assert len(forty) == len(ten) <= 6
+
+
+def test_a_step_on_a_long_history_runs_as_many_statements_as_on_a_short_one(
+    tracker: Tracker, db_engine: Engine
+) -> None:
+    short = open_walked(tracker, steps=FI_TO_DEPOSIT[:1])
+    long = open_walked(tracker, country="EE", steps=FI_TO_DEPOSIT[:1])
+    for n in range(2, 40):
+        advance(tracker, long, "record_reading", "2025-06-10", "clerk",
+                evidence={"chamber": "Riigikogu", "reading": n})  # fmt: skip
+    reading = {"chamber": "Eduskunta", "reading": "1"}
+    with statements(db_engine) as on_short:
+        advance(tracker, short, "record_reading", "2025-06-10", "clerk", evidence=reading)
+    with statements(db_engine) as on_long:
+        advance(tracker, long, "record_reading", "2025-06-10", "clerk", evidence=reading)
+    assert len(on_long) == len(on_short)
+
+
+def test_the_sweep_reads_the_projection_and_keeps_it_equal_to_the_replay(
+    tracker: Tracker, today: Today
+) -> None:
+    reference = open_walked(tracker)
+    today.day = date(2026, 1, 9)
+    assert sweep(tracker) == []
+    today.day = date(2026, 1, 10)
+    assert sweep(tracker) == [{"case": reference, "trigger": "take_effect", "on": "2026-01-10"}]
+    assert pending(tracker) == []
+    assert verify_audit(tracker).intact
