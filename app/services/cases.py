@@ -154,10 +154,10 @@ def _reference(session: Session, opening: Opening, opened_on: date) -> str:
     procedure began, else the year opened) made unique with -2, -3..."""
     if opening.reference is not None:
         return _free_reference(session, opening.reference)
-    if opening.practice:
-        return practice_reference(opening.flow)
     year = (opening.began_on or opened_on).year
     base = f"{opening.country}-{opening.flow.treaty.code.upper()}-{year}"
+    if opening.practice:
+        base = practice_reference(opening.flow)
     taken = set(session.scalars(select(Case.reference).where(Case.reference.like(f"{base}%"))))
     if base not in taken:
         return base

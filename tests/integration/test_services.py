@@ -622,3 +622,12 @@ def test_an_admin_cannot_deactivate_themselves_but_may_deactivate_another(
     active = {u["name"]: u["active"] for u in list_users(tracker)}
     assert active["admin"] is True
     assert active["second-admin"] is False
+
+
+def test_a_second_practice_case_of_a_workflow_gets_its_own_reference(tracker: Tracker) -> None:
+    first = open_case(tracker, "", "apmbc", "clerk", workflow="apmbc/generic", practice=True)
+    second = open_case(tracker, "", "apmbc", "clerk", workflow="apmbc/generic", practice=True)
+    assert (first.reference, second.reference) == (
+        "PRACTICE-APMBC-GENERIC",
+        "PRACTICE-APMBC-GENERIC-2",
+    )
