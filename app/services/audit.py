@@ -108,7 +108,7 @@ def search_events(
     """A page of the events that match, newest recorded first."""
     page, per_page = max(1, page), min(max(1, per_page), 500)
     query = where.apply(_log_query())
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(
             query.order_by(Event.recorded_at.desc(), Event.id.desc())
@@ -124,7 +124,7 @@ def _all_records(
 ) -> Iterator[EventRecord]:
     query = (where or EventFilter()).apply(_log_query())
     query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         for event, reference in session.execute(query):
             yield to_record(reference, event)
 

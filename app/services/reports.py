@@ -43,7 +43,7 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
         .group_by(Case.treaty, Case.state)
         .order_by(Case.treaty, Case.state)
     )
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         rows = [(treaty, state, n) for treaty, state, n in session.execute(query)]
     labels = {id: stage.label for id, stage in tracker.registry.stages().items()}
     counts = [
