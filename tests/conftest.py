@@ -9,18 +9,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.domain.loader import Registry, load_registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
+from app.persistence.models import Base
 from app.services import users
 from app.services.context import Tracker
+from app.services.demo import seed_demo
 from app.services.users import create_user
 
 REPO = Path(__file__).resolve().parents[1]
@@ -122,6 +125,40 @@ def tracker(db_engine: Engine, registry: Registry, today: Today) -> Tracker:
     for role in ("viewer", "clerk", "admin"):
         create_user(t, role, role, PASSWORD)
     return t
+
+
+DEMO_TABLES = ("workflow_definitions", "cases", "events")
+
+
+@pytest.fixture(scope="session")
+def demo_rows(
+    tmp_path_factory: pytest.TempPathFactory, registry: Registry
+) -> dict[str, list[dict[str, Any]]]:
+    """The demo data, seeded once per test run through the services, as rows to copy into a
+    test's database (seeding each test anew cost most of the suite's time)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+    upgrade(MIGRATIONS, url)
+    engine = make_engine(url)
+    seed_demo(Tracker(make_session_factory(engine), lambda: registry, today=Today()))
+    with engine.connect() as conn:
+        rows = {
+            name: [dict(r._mapping) for r in conn.execute(select(table).order_by(table.c.id))]
+            for name in DEMO_TABLES
+            for table in (Base.metadata.tables[name],)
+        }
+    engine.dispose()
+    return rows
+
+
+def copy_demo(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert the seeded demo rows as they are (the same ids: every event is the system
+    user's, id 1 in every migrated database); as `seed_demo` would leave the database."""
+    with engine.begin() as conn:
+        for name in DEMO_TABLES:
+            conn.execute(insert(Base.metadata.tables[name]), rows[name])
+            if conn.dialect.name == "postgresql":
+                sequence = f"pg_get_serial_sequence('{name}', 'id')"
+                conn.execute(text(f"SELECT setval({sequence}, max(id)) FROM {name}"))
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, inspect, select, text
 from app import create_app
 from app.persistence.models import User
 from app.services.context import Tracker
-from tests.conftest import WORKFLOWS, Today
+from tests.conftest import WORKFLOWS, Today, copy_demo
 
 TODAY = "2026-11-27"  # the `today` fixture's date
 LV = "LV-APMBC-2025"
@@ -164,8 +164,9 @@ def run(app: Flask, cli: FlaskCliRunner) -> Cli:
 
 
 @pytest.fixture
-def seeded(run: Cli) -> Cli:
-    run.ok("seed-demo")
+def seeded(run: Cli, db_engine: Engine, demo_rows: dict[str, list[dict[str, Any]]]) -> Cli:
+    """The demo data, as `seed-demo` leaves it (copied from one seeding per test run)."""
+    copy_demo(db_engine, demo_rows)
     return run
 
 

@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
 from app.domain.countries import PRACTICE_COUNTRY
@@ -19,8 +20,7 @@ from app.persistence.models import SYSTEM_ACTOR
 from app.services import audit, queries, users
 from app.services.cases import open_case
 from app.services.context import Tracker
-from app.services.demo import seed_demo
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, copy_demo
 
 LV = "LV-APMBC-2025"
 PRACTICE = "PRACTICE-APMBC-GENERIC"
@@ -98,9 +98,11 @@ def anonymous(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def seeded(tracker: Tracker) -> Tracker:
+def seeded(
+    tracker: Tracker, db_engine: Engine, demo_rows: dict[str, list[dict[str, Any]]]
+) -> Tracker:
     """The demo data: the real cases (LV-APMBC-2025...) and one practice case per workflow."""
-    seed_demo(tracker)
+    copy_demo(db_engine, demo_rows)
     return tracker
 
 
