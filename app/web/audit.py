@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
 from app import tracker_of
 from app.domain.errors import DomainError
-from app.services import audit
+from app.services import audit, checkpoint
+from app.services.checkpoint_key import instance_key
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
@@ -67,4 +71,26 @@ def export(fmt: str) -> Response | tuple[str, int]:
         stream_with_context(chunks),
         mimetype=f"{mimetype}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="withdrawal-events.{fmt}"'},
+    )
+
+
+@bp.post("/audit/checkpoint")
+@requires("admin")
+def make_checkpoint() -> Response | tuple[str, int]:
+    """A new signed checkpoint of every chain head, as a file to publish; like the command,
+    it is appended to the checkpoint log (a POST, with the form's CSRF token)."""
+    config = current_app.config
+    try:
+        document = checkpoint.make_checkpoint(
+            tracker_of(),
+            instance_key(Path(config["CHECKPOINT_KEY_FILE"])),
+            Path(config["CHECKPOINT_LOG_FILE"]),
+        )
+    except DomainError as exc:
+        return render_template("error.html", code=409, message=exc.message), 409
+    number = document["statement"]["number"]
+    return Response(
+        json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        mimetype="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="checkpoint-{number}.json"'},
     )
