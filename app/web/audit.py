@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 from app import tracker_of
 from app.domain.errors import DomainError
 from app.services import audit, checkpoint
-from app.services.checkpoint_key import instance_key
+from app.services.checkpoint_key import existing_key, instance_key
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
@@ -32,7 +32,10 @@ def _filter() -> audit.EventFilter:
     )
 
 
-def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
+def _log_page(
+    verified: audit.AuditResult | None = None,
+    checked: checkpoint.CheckpointReport | DomainError | None = None,
+) -> tuple[str, int]:
     chosen = {k: request.args.get(k, "") for k in FILTERS}
     try:
         number = optional_int(request.args.get("page"), "page", 1, high=MAX_PAGE)
@@ -40,9 +43,17 @@ def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
         error = None
     except DomainError as exc:
         page, error = audit.EventPage([], 0, 1, PER_PAGE), exc
+    refused = isinstance(checked, DomainError)
     return render_template(
-        "audit.html", page=page, chosen=chosen, error=error, verified=verified, action=ActionForm()
-    ), (400 if error else 200)
+        "audit.html",
+        page=page,
+        chosen=chosen,
+        error=error,
+        verified=verified,
+        checked=checked,
+        refused=refused,
+        action=ActionForm(),
+    ), (400 if error or refused else 200)
 
 
 @bp.get("/audit")
@@ -54,8 +65,17 @@ def log() -> tuple[str, int]:
 @bp.post("/audit/verify")
 @requires()
 def verify() -> tuple[str, int]:
-    """Check every case's hash chain and show the result above the log."""
-    return _log_page(audit.verify_audit(tracker_of()))
+    """Check every case's hash chain and show the result above the log; with an uploaded
+    checkpoint, also that everything it saw is still there (as `audit verify --checkpoint`)."""
+    upload = request.files.get("checkpoint")
+    if upload is None or not upload.filename:
+        return _log_page(audit.verify_audit(tracker_of()))
+    try:
+        key = existing_key(Path(current_app.config["CHECKPOINT_KEY_FILE"])).public_key()
+        document = checkpoint.parse_checkpoint(upload.read())
+        return _log_page(checked=checkpoint.verify_checkpoint(tracker_of(), document, key))
+    except DomainError as exc:
+        return _log_page(checked=exc)
 
 
 @bp.get("/audit/export.<fmt>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -333,3 +334,31 @@ def test_an_admin_downloads_a_checkpoint_that_verifies(
     path.write_bytes(response.data)
     result = verify(cli, path)
     assert result.exit_code == 0, result.stderr
+
+
+def upload(client: Any, data: bytes) -> Any:
+    form = {"csrf_token": csrf_token(client, "/audit"), "checkpoint": (io.BytesIO(data), "c.json")}
+    return client.post("/audit/verify", data=form, content_type="multipart/form-data")
+
+
+def test_the_audit_page_verifies_against_an_uploaded_checkpoint(
+    app: Flask, cli: FlaskCliRunner, tracker: Tracker, db_engine: Engine, tmp_path: Path
+) -> None:
+    seed_demo(tracker)
+    data = checkpoint_file(cli, tmp_path).read_bytes()
+    client = app.test_client()
+    assert sign_in(client, "viewer").status_code == 302
+    response = upload(client, data)
+    assert response.status_code == 200
+    assert "is unchanged" in html_of(response)
+
+    delete_case(db_engine, LV)
+    response = upload(client, data)
+    assert response.status_code == 200
+    assert f"<li>{LV}: deleted</li>" in html_of(response)
+
+    edited = json.loads(data)
+    edited["statement"]["events"] += 1
+    response = upload(client, json.dumps(edited).encode())
+    assert response.status_code == 400
+    assert "Checkpoint refused: checkpoint: the signature does not match" in html_of(response)
