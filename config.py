@@ -46,6 +46,15 @@ class Config:
     MAX_CONTENT_LENGTH: int = 1024 * 1024  # forms and JSON bodies are small; refuse more
     # The import page takes larger uploads (a file of cases); the CLI import has no limit.
     IMPORT_MAX_BYTES: int = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))
+    # Audit checkpoints (`audit checkpoint`): the Ed25519 key that signs them and the local
+    # append-only log that chains each to the one before. Both live outside the database and
+    # its backups: back the key up separately (see README, "Checkpoints").
+    CHECKPOINT_KEY_FILE: Path = Path(
+        os.environ.get("CHECKPOINT_KEY_FILE", INSTANCE_DIR / "checkpoint_key")
+    )
+    CHECKPOINT_LOG_FILE: Path = Path(
+        os.environ.get("CHECKPOINT_LOG_FILE", INSTANCE_DIR / "checkpoints.jsonl")
+    )
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False

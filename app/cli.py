@@ -7,14 +7,16 @@ database is unchanged when a command fails.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
-from app import cli_backup, tracker_of
+from app import cli_backup, cli_checkpoint, tracker_of
 from app.cli_base import (
+    USAGE_EXIT,
     WHOLE_NUMBER,
     OneLineErrors,
     TrackerGroup,
@@ -221,10 +223,25 @@ def seed_demo(as_json: bool) -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also prove that everything this signed checkpoint saw is still there, unchanged",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The published key to check the checkpoint's signature with (default: this instance's)",
+)
 @json_option
 @command()
-def audit_verify(as_json: bool) -> None:
-    """Check every case's hash chain; exit 1 naming the first broken event."""
+def audit_verify(checkpoint: Path | None, public_key: Path | None, as_json: bool) -> None:
+    """Check every case's hash chain; exit 1 naming the first broken event (with --checkpoint,
+    every case that is not as the checkpoint saw it)."""
+    if checkpoint is not None:
+        return cli_checkpoint.verify_against(checkpoint, public_key, as_json)
+    if public_key is not None:
+        fail("--public-key checks a checkpoint: give --checkpoint FILE too", USAGE_EXIT)
     result = audit.verify_audit(tracker_of())
     broken = result.first_break
     if as_json:
@@ -322,3 +339,4 @@ def register(app: Flask) -> None:
     for cmd in (sweep, pending, seed_demo, demo_command):
         app.cli.add_command(cmd)
     cli_backup.register(app)
+    cli_checkpoint.register(audit_group)

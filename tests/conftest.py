@@ -162,9 +162,17 @@ def copy_demo(engine: Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
 
 
 @pytest.fixture
-def app(migrated_url: str, tracker: Tracker):  # type: ignore[no-untyped-def]
-    """The Flask app on the same database as `tracker` (whose users it sees)."""
-    flask_app = create_app({"DATABASE_URL": migrated_url, "TESTING": True})
+def app(migrated_url: str, tracker: Tracker, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The Flask app on the same database as `tracker` (whose users it sees); its checkpoint
+    key and log are under tmp_path, never the repository's instance/."""
+    flask_app = create_app(
+        {
+            "DATABASE_URL": migrated_url,
+            "TESTING": True,
+            "CHECKPOINT_KEY_FILE": tmp_path / "checkpoint_key",
+            "CHECKPOINT_LOG_FILE": tmp_path / "checkpoints.jsonl",
+        }
+    )
     flask_app.extensions["tracker"].today = tracker.today
     yield flask_app
     flask_app.extensions["db_engine"].dispose()

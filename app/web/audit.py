@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
 from app import tracker_of
 from app.domain.errors import DomainError
-from app.services import audit
+from app.services import audit, checkpoint
+from app.services.checkpoint_key import existing_key, instance_key
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
@@ -27,7 +31,10 @@ def _filter() -> audit.EventFilter:
     )
 
 
-def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
+def _log_page(
+    verified: audit.AuditResult | None = None,
+    checked: checkpoint.CheckpointReport | DomainError | None = None,
+) -> tuple[str, int]:
     chosen = {k: request.args.get(k, "") for k in FILTERS}
     try:
         number = page_number(request.args.get("page"))
@@ -35,9 +42,17 @@ def _log_page(verified: audit.AuditResult | None = None) -> tuple[str, int]:
         error = None
     except DomainError as exc:
         page, error = audit.EventPage([], 0, 1, PER_PAGE), exc
+    refused = isinstance(checked, DomainError)
     return render_template(
-        "audit.html", page=page, chosen=chosen, error=error, verified=verified, action=ActionForm()
-    ), (400 if error else 200)
+        "audit.html",
+        page=page,
+        chosen=chosen,
+        error=error,
+        verified=verified,
+        checked=checked,
+        refused=refused,
+        action=ActionForm(),
+    ), (400 if error or refused else 200)
 
 
 @bp.get("/audit")
@@ -49,8 +64,17 @@ def log() -> tuple[str, int]:
 @bp.post("/audit/verify")
 @requires()
 def verify() -> tuple[str, int]:
-    """Check every case's hash chain and show the result above the log."""
-    return _log_page(audit.verify_audit(tracker_of()))
+    """Check every case's hash chain and show the result above the log; with an uploaded
+    checkpoint, also that everything it saw is still there (as `audit verify --checkpoint`)."""
+    upload = request.files.get("checkpoint")
+    if upload is None or not upload.filename:
+        return _log_page(audit.verify_audit(tracker_of()))
+    try:
+        key = existing_key(Path(current_app.config["CHECKPOINT_KEY_FILE"])).public_key()
+        document = checkpoint.parse_checkpoint(upload.read())
+        return _log_page(checked=checkpoint.verify_checkpoint(tracker_of(), document, key))
+    except DomainError as exc:
+        return _log_page(checked=exc)
 
 
 @bp.get("/audit/export.<fmt>")
@@ -66,4 +90,26 @@ def export(fmt: str) -> Response | tuple[str, int]:
         stream_with_context(chunks),
         mimetype=f"{mimetype}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="withdrawal-events.{fmt}"'},
+    )
+
+
+@bp.post("/audit/checkpoint")
+@requires("admin")
+def make_checkpoint() -> Response | tuple[str, int]:
+    """A new signed checkpoint of every chain head, as a file to publish; like the command,
+    it is appended to the checkpoint log (a POST, with the form's CSRF token)."""
+    config = current_app.config
+    try:
+        document = checkpoint.make_checkpoint(
+            tracker_of(),
+            instance_key(Path(config["CHECKPOINT_KEY_FILE"])),
+            Path(config["CHECKPOINT_LOG_FILE"]),
+        )
+    except DomainError as exc:
+        return render_template("error.html", code=409, message=exc.message), 409
+    number = document["statement"]["number"]
+    return Response(
+        json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        mimetype="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="checkpoint-{number}.json"'},
     )

@@ -54,6 +54,7 @@ POST_TABLE: dict[str, tuple[dict[str, str], tuple[int, int, int, int]]] = {
     ),
     f"/cases/{PRACTICE}/undo": ({"reason": "entered twice"}, (SIGN_IN, NO, NO, 302)),
     "/audit/verify": ({}, (SIGN_IN, 200, 200, 200)),
+    "/audit/checkpoint": ({}, (SIGN_IN, NO, NO, 200)),
     "/users": ({"name": "newcomer", "role": "viewer"}, (SIGN_IN, NO, NO, 201)),
     "/users/target/role": ({"role": "clerk"}, (SIGN_IN, NO, NO, 302)),
     "/users/target/active": ({"active": "0"}, (SIGN_IN, NO, NO, 302)),

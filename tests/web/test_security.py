@@ -45,6 +45,7 @@ POSTS = {
     f"/cases/{PRACTICE}/events/2/correction": {"reason": "typo", "comment": "Bill 7"},
     f"/cases/{PRACTICE}/undo": {"reason": "entered twice"},
     "/audit/verify": {},
+    "/audit/checkpoint": {},
     "/users": {"name": "newcomer", "role": "viewer"},
     "/users/viewer/role": {"role": "admin"},
     "/users/viewer/active": {"active": "0"},
