@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import tracker_of
-from app.cli_base import OneLineErrors, command, emit, fail
+from app.cli.base import OneLineErrors, command, emit, fail
 from app.services import checkpoint
 from app.services.checkpoint_key import existing_key, instance_key, public_pem, read_public_key
 

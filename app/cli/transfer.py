@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from app import tracker_of
-from app.cli_base import OneLineErrors, by_option, command, emit, fail, json_option
+from app.cli.base import OneLineErrors, by_option, command, emit, fail, json_option
 from app.services import transfer
 
 

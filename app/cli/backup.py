@@ -9,7 +9,7 @@ import click
 from flask import Flask
 
 from app import tracker_of
-from app.cli_base import OneLineErrors, command, emit, fail, json_option
+from app.cli.base import OneLineErrors, command, emit, fail, json_option
 from app.services import backup
 
 

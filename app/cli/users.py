@@ -7,7 +7,7 @@ import sys
 import click
 
 from app import tracker_of
-from app.cli_base import WHOLE_NUMBER, TrackerGroup, command, emit, json_option
+from app.cli.base import WHOLE_NUMBER, TrackerGroup, command, emit, json_option
 from app.domain.definitions import ROLES
 from app.services import tokens, users
 

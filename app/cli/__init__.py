@@ -14,8 +14,10 @@ import click
 from flask import Flask, current_app
 from werkzeug.serving import run_simple
 
-from app import cli_backup, cli_checkpoint, tracker_of
-from app.cli_base import (
+from app import tracker_of
+from app.cli import backup as cli_backup
+from app.cli import checkpoint as cli_checkpoint
+from app.cli.base import (
     USAGE_EXIT,
     WHOLE_NUMBER,
     OneLineErrors,
@@ -28,9 +30,9 @@ from app.cli_base import (
     fail,
     json_option,
 )
-from app.cli_text import print_case, print_pending
-from app.cli_transfer import cases_export, cases_import
-from app.cli_users import users_group
+from app.cli.text import print_case, print_pending
+from app.cli.transfer import cases_export, cases_import
+from app.cli.users import users_group
 from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
