@@ -11,6 +11,7 @@ from app.domain.clock import (
     ClockRule,
     DateSpan,
     NoticePeriod,
+    PeriodAfterReceipt,
     check_chronology,
     check_named_date,
     effective_date,
@@ -69,7 +70,7 @@ def test_basis_does_not_claim_clipping_when_the_day_exists(apmbc_clock):
 
 def test_notice_period_in_days_counts_calendar_days():
     # Arms Trade Treaty Art. 24 style: 90 days after receipt.
-    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    rule = ClockRule("ATT Art. 24", PeriodAfterReceipt(NoticePeriod(days=90)))
     result = period_end(rule, D("2025-01-01"))
     assert result.on == D("2025-04-01")
     assert result.basis.startswith("2025-01-01 + 90 days")
@@ -78,7 +79,7 @@ def test_notice_period_in_days_counts_calendar_days():
 def test_notice_period_in_days_does_not_claim_a_clipped_month_end():
     # 1 March + 90 days is 30 May by counting days; no month end was clipped, and the sentence
     # the case shows must not say one was.
-    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    rule = ClockRule("ATT Art. 24", PeriodAfterReceipt(NoticePeriod(days=90)))
     result = period_end(rule, D("2025-03-01"))
     assert result.on == D("2025-05-30")
     assert "clipped" not in result.basis
