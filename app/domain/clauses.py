@@ -171,7 +171,7 @@ class FirstOfMonthAfterPeriod(_NoNamedDate):
             step += f" = {expires.isoformat()}"
         return EffectiveDate(
             on,
-            f"{step}, the period expires; first day of the following month: {on.isoformat()}, "
+            f"{step}, when the period expires; first day of the following month: {on.isoformat()}, "
             f"{article}",
         )
 

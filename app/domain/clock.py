@@ -78,6 +78,8 @@ class ClockRule:
 
     def __str__(self) -> str:
         text = f"{self.article}: {self.clause}"
+        if self.later_date_allowed and not self.named_date_required:
+            text += ", or a later date named in the notice"
         if self.earliest_notice_after_years:
             text += (
                 f"; notice only {self.earliest_notice_after_years} years after the treaty "
