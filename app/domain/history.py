@@ -149,7 +149,7 @@ def _start_clock(case: CaseState, step: Step, clock: ClockRule | None) -> CaseSt
             check_named_date(clock, received_on, named_on)
         elif clock.named_date_required:
             raise InvalidInput(
-                f"{NAMED_DATE_KEY}: {clock.article}: the notice names the date the withdrawal "
+                f"evidence.{NAMED_DATE_KEY}: {clock.article}: the notice names the date it "
                 f"takes effect ({clock.clause}); give it (YYYY-MM-DD)",
                 field=f"evidence.{NAMED_DATE_KEY}",
             )
