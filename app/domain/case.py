@@ -45,7 +45,10 @@ class CaseState:
         recorded armed conflict defers it to a day not yet known (e.g. APMBC Art. 20(3))."""
         if clock is None or self.deposited_on is None or self.revoked_on is not None:
             return None
-        if self.armed_conflict_since is not None and self.conflict_ended_on is None:
+        if clock.named_date_required and self.named_effective_on is None:
+            return None
+        deferral = clock.armed_conflict_deferral
+        if deferral and self.armed_conflict_since is not None and self.conflict_ended_on is None:
             return None
         return effective_date(
             clock, self.deposited_on, self.named_effective_on, self.conflict_ended_on
@@ -54,5 +57,7 @@ class CaseState:
     def period_end(self, clock: ClockRule | None) -> EffectiveDate | None:
         """The day the notice period ends (or the later date named in the notice)."""
         if clock is None or self.deposited_on is None:
+            return None
+        if clock.named_date_required and self.named_effective_on is None:
             return None
         return effective_date(clock, self.deposited_on, self.named_effective_on)

@@ -1,7 +1,9 @@
-"""The treaty clock: when a withdrawal takes effect, and the order of dates along a case.
+"""The treaty clock: when a withdrawal takes effect, whether a notice may be given yet, and
+the order of dates along a case.
 
-Calendar-month arithmetic (python-dateutil's relativedelta): the day of the month is kept and
-clipped to the month's end, so 31 Aug + 6 months is 28 Feb (29 Feb in a leap year).
+How each kind of clause computes its date is in app.domain.clauses; this module applies the
+parts every clause shares: a date named in the notice, the armed-conflict deferral (a flag of
+the treaty file), and an eligibility bar (notice only N years after entry into force).
 "Today" is always passed in; nothing here reads the system clock.
 """
 
@@ -12,60 +14,84 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from app.domain.clauses import (
+    CLAUSE_KINDS,
+    Clause,
+    EffectiveDate,
+    EndOfFinancialYear,
+    EndOfYearAfterNotice,
+    FirstOfMonthAfterPeriod,
+    NamedDateMinNotice,
+    NoticePeriod,
+    PeriodAfterReceipt,
+)
 from app.domain.errors import InvalidInput, NotAllowed
 
-
-@dataclass(frozen=True)
-class NoticePeriod:
-    """A treaty's notice period in calendar months and/or days."""
-
-    months: int = 0
-    days: int = 0
-
-    def after(self, start: date) -> date:
-        """The day the period ends when it starts on `start`."""
-        return start + relativedelta(months=self.months, days=self.days)
-
-    def clips(self, start: date) -> bool:
-        """Whether the months land on a shorter month, so the day is clipped to its end."""
-        return bool(self.months) and (start + relativedelta(months=self.months)).day != start.day
-
-    def __str__(self) -> str:
-        parts = [_plural(self.months, "month"), _plural(self.days, "day")]
-        return " + ".join(p for p in parts if p)
-
-
-def _plural(n: int, unit: str) -> str:
-    if not n:
-        return ""
-    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+__all__ = [
+    "CLAUSE_KINDS",
+    "ClockRule",
+    "DateSpan",
+    "EffectiveDate",
+    "EndOfFinancialYear",
+    "EndOfYearAfterNotice",
+    "FirstOfMonthAfterPeriod",
+    "NamedDateMinNotice",
+    "NoticePeriod",
+    "PeriodAfterReceipt",
+    "check_chronology",
+    "check_eligibility",
+    "check_named_date",
+    "effective_date",
+    "first_notice_day",
+    "parse_date",
+    "parse_span",
+    "period_end",
+]
 
 
 @dataclass(frozen=True)
 class ClockRule:
-    """A withdrawal clause: how long after the depositary's receipt the withdrawal takes effect."""
+    """A withdrawal clause: its article, its kind with its parameters, and the rules around it."""
 
     article: str
-    notice_period: NoticePeriod
-    later_date_allowed: bool = False
+    clause: Clause
     armed_conflict_deferral: bool = False
+    earliest_notice_after_years: int | None = None
 
+    @property
+    def kind(self) -> str:
+        return self.clause.kind
 
-@dataclass(frozen=True)
-class EffectiveDate:
-    """A computed date together with the sentence that explains how it was computed."""
+    @property
+    def notice_period(self) -> NoticePeriod | None:
+        """The fixed period the clause counts from receipt, where it has one."""
+        period = getattr(self.clause, "period", None)
+        return period if isinstance(period, NoticePeriod) else None
 
-    on: date
-    basis: str
+    @property
+    def later_date_allowed(self) -> bool:
+        return self.clause.later_date_allowed
+
+    @property
+    def named_date_required(self) -> bool:
+        return self.clause.named_date_required
+
+    def __str__(self) -> str:
+        text = f"{self.article}: {self.clause}"
+        if self.later_date_allowed and not self.named_date_required:
+            text += ", or a later date named in the notice"
+        if self.earliest_notice_after_years:
+            text += (
+                f"; notice only {self.earliest_notice_after_years} years after the treaty "
+                "entered into force for the State"
+            )
+        return text
 
 
 def period_end(rule: ClockRule, received_on: date) -> EffectiveDate:
-    """The end of the notice period that starts on the depositary's receipt."""
-    end = rule.notice_period.after(received_on)
-    basis = f"{received_on.isoformat()} + {rule.notice_period}"
-    if rule.notice_period.clips(received_on):
-        basis += f" = {end.isoformat()} (day clipped to the month's end)"
-    return EffectiveDate(end, f"{basis}, {rule.article}")
+    """The date the clause gives for a notice received on `received_on`, before any date named
+    in the notice (for a clause where the State names the date: the earliest it may name)."""
+    return rule.clause.end(received_on, rule.article)
 
 
 def effective_date(
@@ -74,38 +100,60 @@ def effective_date(
     named_on: date | None = None,
     conflict_ended_on: date | None = None,
 ) -> EffectiveDate:
-    """When the withdrawal takes effect: period end, a later date named in the notice, or the
-    end of an armed conflict that was under way when the period ended."""
+    """When the withdrawal takes effect: the clause's date, a date named in the notice where the
+    clause allows one, or the end of an armed conflict that was under way when the period ended
+    (only where the treaty file sets armed_conflict_deferral)."""
     end = period_end(rule, received_on)
-    if conflict_ended_on is not None:
+    if conflict_ended_on is not None and rule.armed_conflict_deferral:
         return EffectiveDate(
             conflict_ended_on,
             f"end of the armed conflict on {conflict_ended_on.isoformat()}; the notice period "
             f"ended during it ({end.basis})",
         )
-    if named_on is not None and named_on > end.on:
-        return EffectiveDate(
-            named_on,
-            f"date named in the notice, later than {received_on.isoformat()} + "
-            f"{rule.notice_period}, {rule.article}",
-        )
+    if rule.named_date_required:
+        if named_on is None:
+            raise InvalidInput(
+                f"{rule.article}: the notice must name the date the withdrawal takes effect",
+                field="evidence.effective_on_named",
+            )
+        return rule.clause.named(received_on, named_on, rule.article)
+    if named_on is not None and rule.later_date_allowed and named_on > end.on:
+        return rule.clause.named(received_on, named_on, rule.article)
     return end
 
 
 def check_named_date(rule: ClockRule, received_on: date, named_on: date) -> None:
     """Refuse a date named in the notice that the clause does not allow."""
-    end = period_end(rule, received_on)
-    if not rule.later_date_allowed:
+    rule.clause.check_named(received_on, named_on, rule.article)
+
+
+def first_notice_day(rule: ClockRule, in_force_since: date) -> date | None:
+    """The first day a notice may be given, when the clause bars early notice (Paris Agreement
+    Art. 28(1): three years after entry into force for the Party); None without a bar."""
+    years = rule.earliest_notice_after_years
+    return in_force_since + relativedelta(years=years) if years else None
+
+
+def check_eligibility(rule: ClockRule, notice_on: date, in_force_since: date | None) -> None:
+    """Refuse a notice given before the clause allows one, naming the first allowed day."""
+    if not rule.earliest_notice_after_years:
+        return
+    if in_force_since is None:
         raise InvalidInput(
-            f"{rule.article} does not allow the notice to name a later date; the withdrawal "
-            f"takes effect on {end.on.isoformat()} ({end.basis})",
-            field="evidence.effective_on_named",
+            f"evidence.in_force_since: {rule.article} allows notice only "
+            f"{rule.earliest_notice_after_years} years after the treaty entered into force for "
+            "the State: give that date (YYYY-MM-DD)",
+            field="evidence.in_force_since",
         )
-    if named_on <= end.on:
-        raise InvalidInput(
-            f"a date named in the notice must be later than the end of the notice period, "
-            f"{end.on.isoformat()} ({end.basis}); got {named_on.isoformat()}",
-            field="evidence.effective_on_named",
+    first = first_notice_day(rule, in_force_since)
+    assert first is not None
+    if notice_on < first:
+        raise NotAllowed(
+            f"occurred_on: {rule.article} allows notice only {rule.earliest_notice_after_years} "
+            f"years after the treaty entered into force for the State ({in_force_since.isoformat()}"
+            f" + {rule.earliest_notice_after_years} years): the first allowed day is "
+            f"{first.isoformat()}; got {notice_on.isoformat()}",
+            field="occurred_on",
         )
 
 

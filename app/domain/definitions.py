@@ -26,6 +26,9 @@ EFFECTS = ("start_clock", "record_armed_conflict", "end_armed_conflict", "revoke
 RESERVED_TRIGGERS = ("correct", "undo", "open")
 # The evidence key under which a notice names a later effective date (Rome Statute Art. 127).
 NAMED_DATE_KEY = "effective_on_named"
+# The evidence key for the day the treaty entered into force for the State, read where the
+# clause bars early notice (Paris Agreement Art. 28(1)).
+IN_FORCE_SINCE_KEY = "in_force_since"
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from app.domain.clock import ClockRule, NoticePeriod
+from app.domain.clause_files import check_withdrawal_fits, parse_clock
 from app.domain.definitions import (
     COMMON_EVIDENCE,
     EFFECTS,
@@ -193,21 +193,6 @@ def _part(r: FileReader) -> Part:
     )
 
 
-def _clock(r: FileReader) -> ClockRule:
-    r.refuse_unknown({"article", "notice_period", "later_date_allowed", "armed_conflict_deferral"})
-    period = r.child("notice_period", r.get("notice_period", dict))
-    period.refuse_unknown({"months", "days"})
-    notice = NoticePeriod(period.get("months", int, 0), period.get("days", int, 0))
-    if notice.months <= 0 and notice.days <= 0:
-        raise period.error("", "a notice period needs months or days > 0")
-    return ClockRule(
-        article=r.get("article", str),
-        notice_period=notice,
-        later_date_allowed=r.get("later_date_allowed", bool, False),
-        armed_conflict_deferral=r.get("armed_conflict_deferral", bool, False),
-    )
-
-
 def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
     r.refuse_unknown(
         {
@@ -227,10 +212,12 @@ def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
         short_name=r.get("short_name", str),
         depositary=r.get("depositary", str),
         untc_chapter=r.get("untc_chapter", str, ""),
-        clock=_clock(r.child("clock", r.get("clock", dict))),
+        clock=parse_clock(r.child("clock", r.get("clock", dict))),
         withdrawal_article=r.get("withdrawal_article", str),
     )
-    return treaty, _part(r.child("withdrawal", r.get("withdrawal", dict)))
+    withdrawal = _part(r.child("withdrawal", r.get("withdrawal", dict)))
+    check_withdrawal_fits(r, treaty.clock, withdrawal.transitions)
+    return treaty, withdrawal
 
 
 def parse_procedure(r: FileReader) -> Procedure:

@@ -18,10 +18,17 @@ from app.domain.clock import (
     DateSpan,
     EffectiveDate,
     check_chronology,
+    check_eligibility,
     check_named_date,
     parse_span,
 )
-from app.domain.definitions import NAMED_DATE_KEY, RESERVED_TRIGGERS, Transition, Workflow
+from app.domain.definitions import (
+    IN_FORCE_SINCE_KEY,
+    NAMED_DATE_KEY,
+    RESERVED_TRIGGERS,
+    Transition,
+    Workflow,
+)
 from app.domain.engine import Engine
 from app.domain.errors import DomainError, InvalidInput
 
@@ -128,12 +135,24 @@ def due_transitions(workflow: Workflow, case: CaseState) -> list[tuple[Transitio
     ]
 
 
+def _evidence_date(step: Step, key: str) -> date | None:
+    value = step.evidence.get(key)
+    return date.fromisoformat(value) if value else None
+
+
 def _start_clock(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
     received_on = step.span.earliest
-    named = step.evidence.get(NAMED_DATE_KEY)
-    named_on = date.fromisoformat(named) if named else None
-    if named_on is not None and clock is not None:
-        check_named_date(clock, received_on, named_on)
+    named_on = _evidence_date(step, NAMED_DATE_KEY)
+    if clock is not None:
+        check_eligibility(clock, received_on, _evidence_date(step, IN_FORCE_SINCE_KEY))
+        if named_on is not None:
+            check_named_date(clock, received_on, named_on)
+        elif clock.named_date_required:
+            raise InvalidInput(
+                f"evidence.{NAMED_DATE_KEY}: {clock.article}: the notice names the date it "
+                f"takes effect ({clock.clause}); give it (YYYY-MM-DD)",
+                field=f"evidence.{NAMED_DATE_KEY}",
+            )
     return replace(case, deposited_on=received_on, named_effective_on=named_on)
 
 

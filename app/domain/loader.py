@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from app.domain.clause_files import require_kind
 from app.domain.definitions import Stage, Transition, Treaty, Workflow
 from app.domain.errors import DefinitionError, NotFound
 from app.domain.files import (
@@ -146,6 +147,8 @@ def load_registry(root: Path) -> Registry:
     files = {sub: list(_read_dir(root, sub)) for sub in ("treaties", "procedures", "claims")}
     if not files["treaties"]:
         raise DefinitionError(f"{root}: no treaties/*.yaml found")
+    for reader in files["treaties"]:
+        require_kind(reader)
     treaties = {parse_treaty(r)[0].code: r for r in files["treaties"]}
     procedures = {}
     for reader in files["procedures"]:

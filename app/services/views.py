@@ -218,9 +218,13 @@ def workflow_json(workflow: Workflow) -> dict[str, Any]:
         if clock is None
         else {
             "article": clock.article,
-            "notice_period": str(clock.notice_period),
+            "kind": clock.kind,
+            "rule": str(clock),
+            # the period where the clause has one ("6 months"), else what the clause counts
+            "notice_period": str(clock.notice_period or clock.clause),
             "later_date_allowed": clock.later_date_allowed,
             "armed_conflict_deferral": clock.armed_conflict_deferral,
+            "earliest_notice_after_years": clock.earliest_notice_after_years,
         },
         "stages": [
             {

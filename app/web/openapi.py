@@ -186,9 +186,12 @@ SCHEMAS: dict[str, Schema] = {
         clock=_null(
             _obj(
                 article=TEXT,
+                kind=TEXT,
+                rule=TEXT,
                 notice_period=TEXT,
                 later_date_allowed=BOOL,
                 armed_conflict_deferral=BOOL,
+                earliest_notice_after_years=_null(INT),
             )
         ),
         stages=_arr(_obj(id=TEXT, label=TEXT, responsible=TEXT, final=BOOL, description=TEXT)),

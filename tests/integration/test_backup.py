@@ -124,7 +124,8 @@ def assert_same(source: tuple[Tracker, Engine], target: tuple[Tracker, Engine]) 
     assert cases_json(*target) == cases_json(*source)
     audit = verify_audit(target[0])
     assert audit.intact, audit.first_break
-    assert (audit.cases, audit.events) == (18, counts(source[1])["events"])
+    # the demo: 8 cases from the facts and one practice case per shipped workflow (20)
+    assert (audit.cases, audit.events) == (28, counts(source[1])["events"])
 
 
 @SQLITE_ONLY
@@ -138,7 +139,7 @@ def test_restore_brings_back_every_row_case_password_and_token(
     target, engine = fresh(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
     summary = restore_backup(target, file)
 
-    assert summary.counts["cases"] == 18 and summary.counts["users"] == 4
+    assert summary.counts["cases"] == 28 and summary.counts["users"] == 4
     assert raw_rows(engine) == before, "a row or a column differs after the restore"
     assert_same((tracker, db_engine), (target, engine))
     lv = get_case(target, LV).to_json()
@@ -390,16 +391,16 @@ def test_backup_and_restore_commands(
 
     made = run.ok("backup", file)
     assert made.stdout.strip() == (
-        "backed up 18 cases, 63 events, 4 users, 0 API tokens, 10 workflow definitions"
+        "backed up 28 cases, 73 events, 4 users, 0 API tokens, 20 workflow definitions"
     )
     restored = other.ok("restore", file)
-    assert restored.stdout.startswith("restored 18 cases, 63 events, 4 users")
-    assert "intact: 63 events in 18 cases" in other.ok("audit", "verify").stdout
+    assert restored.stdout.startswith("restored 28 cases, 73 events, 4 users")
+    assert "intact: 73 events in 28 cases" in other.ok("audit", "verify").stdout
     assert other.json("cases", "show", LV) == run.json("cases", "show", LV)
 
     again = other.run("restore", file)
     assert again.exit_code == 1
-    assert again.stderr.startswith("error: database: not empty (18 cases, 63 events")
+    assert again.stderr.startswith("error: database: not empty (28 cases, 73 events")
     assert len(again.stderr.splitlines()) == 1 and again.stdout == ""
 
 
@@ -408,6 +409,6 @@ def test_backup_to_stdout_keeps_the_summary_on_stderr(app: Flask, tracker: Track
     result = Cli(app, app.test_cli_runner()).run("backup", "-")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert json.loads(lines[0])["counts"]["events"] == 63
+    assert json.loads(lines[0])["counts"]["events"] == 73
     assert set(json.loads(lines[-1])) == {"sha256"}
-    assert result.stderr.startswith("backed up 18 cases, 63 events")
+    assert result.stderr.startswith("backed up 28 cases, 73 events")

@@ -1298,7 +1298,7 @@ def test_workflows_check_and_list(run: Cli) -> None:
     for r in rows:
         assert r["version"] and r["label"]
     out = run.ok("workflows", "check").stdout
-    assert out == f"ok: 3 treaties, {len(rows)} workflows\n"
+    assert out == f"ok: 8 treaties, {len(rows)} workflows\n"
     assert "apmbc/generic" in run.ok("workflows", "list").stdout
 
 

@@ -74,7 +74,12 @@ def test_reference_comes_from_the_year_the_procedure_began_else_the_year_opened(
 OPEN_REFUSALS: Refusals = {
     "unknown country": ({"country": "XX"}, InvalidInput, "country", "ISO 3166-1 alpha-2"),
     "country name": ({"country": "Latvia"}, InvalidInput, "country", "ISO 3166-1 alpha-2"),
-    "unknown treaty": ({"treaty": "ottawa"}, NotFound, "treaty", "apmbc, rome-statute, vclt-56"),
+    "unknown treaty": (
+        {"treaty": "ottawa"},
+        NotFound,
+        "treaty",
+        "apmbc, cfe, coe-statute, istanbul, paris, rome-statute",
+    ),
     "unknown workflow": ({"workflow": "apmbc/nowhere"}, NotFound, "workflow", "apmbc/generic"),
     "other treaty's workflow": (
         {"workflow": "rome-statute/generic"},

@@ -10,10 +10,14 @@ import pytest
 from app.domain.clock import (
     ClockRule,
     DateSpan,
+    EndOfFinancialYear,
     NoticePeriod,
+    PeriodAfterReceipt,
     check_chronology,
+    check_eligibility,
     check_named_date,
     effective_date,
+    first_notice_day,
     parse_span,
     period_end,
 )
@@ -69,7 +73,7 @@ def test_basis_does_not_claim_clipping_when_the_day_exists(apmbc_clock):
 
 def test_notice_period_in_days_counts_calendar_days():
     # Arms Trade Treaty Art. 24 style: 90 days after receipt.
-    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    rule = ClockRule("ATT Art. 24", PeriodAfterReceipt(NoticePeriod(days=90)))
     result = period_end(rule, D("2025-01-01"))
     assert result.on == D("2025-04-01")
     assert result.basis.startswith("2025-01-01 + 90 days")
@@ -78,7 +82,7 @@ def test_notice_period_in_days_counts_calendar_days():
 def test_notice_period_in_days_does_not_claim_a_clipped_month_end():
     # 1 March + 90 days is 30 May by counting days; no month end was clipped, and the sentence
     # the case shows must not say one was.
-    rule = ClockRule("ATT Art. 24", NoticePeriod(days=90))
+    rule = ClockRule("ATT Art. 24", PeriodAfterReceipt(NoticePeriod(days=90)))
     result = period_end(rule, D("2025-03-01"))
     assert result.on == D("2025-05-30")
     assert "clipped" not in result.basis
@@ -228,3 +232,198 @@ def test_chronology_refuses_a_range_that_may_lie_before_the_previous_step():
         check_chronology(D("2025-04-24"), DateSpan(D("2025-04-23"), D("2025-04-25")), TODAY)
     assert "2025-04-23..2025-04-25" in exc.value.message
     assert "2025-04-24" in exc.value.message
+
+
+# --- clause kinds, from the treaty files (facts/treaty-actions.md, section 1) --------------------
+
+
+@pytest.fixture
+def clock_of(registry):
+    return lambda code: registry.treaty(code).clock
+
+
+# UNESCO Constitution Art. II(6): 31 December of the year after the year of the notice
+
+
+@pytest.mark.parametrize(
+    ("notice", "effective"),
+    [
+        ("2025-07-22", "2026-12-31"),  # the US notice (facts sec. 7: effective 2026-12-31)
+        ("2025-01-01", "2026-12-31"),  # the first day of a year
+        ("2025-12-31", "2026-12-31"),  # its last day: the same year-end, not one more
+        ("2026-01-01", "2027-12-31"),  # a day later, a year later
+        ("2024-02-29", "2025-12-31"),  # a leap day changes nothing
+    ],
+)
+def test_unesco_ends_on_31_december_of_the_following_year(clock_of, notice, effective):
+    result = effective_date(clock_of("unesco"), D(notice))
+    assert result.on == D(effective)
+    assert notice in result.basis
+    assert effective in result.basis
+    assert "UNESCO Constitution Art. II(6)" in result.basis
+
+
+def test_unesco_allows_no_named_date(clock_of):
+    with pytest.raises(InvalidInput) as exc:
+        check_named_date(clock_of("unesco"), D("2025-07-22"), D("2027-06-30"))
+    assert exc.value.field == "evidence.effective_on_named"
+    assert "2026-12-31" in exc.value.message
+
+
+# Istanbul Convention Art. 80: first day of the month following the expiration of three months
+# after receipt
+
+
+@pytest.mark.parametrize(
+    ("received", "expires", "effective"),
+    [
+        # Turkey: ceased to be bound 2021-07-01; its receipt date is "not found" in the facts,
+        # any receipt in March 2021 gives 1 July (derived): the first and last of March too.
+        ("2021-03-22", "2021-06-22", "2021-07-01"),
+        ("2021-03-01", "2021-06-01", "2021-07-01"),
+        ("2021-03-31", "2021-06-30", "2021-07-01"),
+        ("2021-01-31", "2021-04-30", "2021-05-01"),  # no 31 April: clipped
+        ("2025-11-30", "2026-02-28", "2026-03-01"),  # no 30 February
+        ("2023-11-30", "2024-02-29", "2024-03-01"),  # leap year
+        ("2024-02-29", "2024-05-29", "2024-06-01"),  # from a leap day
+        ("2025-10-15", "2026-01-15", "2026-02-01"),  # over a year end
+    ],
+)
+def test_istanbul_first_day_of_the_month_after_three_months(clock_of, received, expires, effective):
+    result = effective_date(clock_of("istanbul"), D(received))
+    assert result.on == D(effective)
+    # both steps: the period's expiry, then the first day of the following month
+    assert f"{received} + 3 months" in result.basis
+    assert expires in result.basis
+    assert f"first day of the following month: {effective}" in result.basis
+    assert "Istanbul Convention Art. 80" in result.basis
+
+
+def test_istanbul_says_when_the_months_end_was_clipped(clock_of):
+    assert "clipped" in effective_date(clock_of("istanbul"), D("2021-01-31")).basis
+    assert "clipped" not in effective_date(clock_of("istanbul"), D("2021-03-22")).basis
+
+
+# Statute of the Council of Europe Art. 7: end of the current financial year if notified in
+# its first nine months, else of the next (the year's start is a parameter of the file)
+
+
+@pytest.mark.parametrize(
+    ("notice", "effective", "which"),
+    [
+        ("2025-01-01", "2025-12-31", "end of that financial year"),
+        ("2025-09-30", "2025-12-31", "end of that financial year"),  # last day of month nine
+        ("2025-10-01", "2026-12-31", "end of the next financial year"),  # first day after
+        ("2025-12-31", "2026-12-31", "end of the next financial year"),
+        ("2024-02-29", "2024-12-31", "end of that financial year"),
+    ],
+)
+def test_coe_statute_end_of_the_financial_year(clock_of, notice, effective, which):
+    result = effective_date(clock_of("coe-statute"), D(notice))
+    assert result.on == D(effective)
+    assert which in result.basis
+    assert "first 9 months" in result.basis
+    assert "Statute of the Council of Europe Art. 7" in result.basis
+
+
+@pytest.mark.parametrize(
+    ("notice", "effective"),
+    [
+        ("2025-12-31", "2026-03-31"),  # first nine months of the year from 2025-04-01
+        ("2026-01-01", "2027-03-31"),  # just after them
+        ("2026-03-31", "2027-03-31"),  # last day of that financial year
+        ("2026-04-01", "2027-03-31"),  # first day of the next one
+    ],
+)
+def test_financial_year_starting_in_april(notice, effective):
+    rule = ClockRule("Art. 7", EndOfFinancialYear(starts_month=4, starts_day=1, first_months=9))
+    assert effective_date(rule, D(notice)).on == D(effective)
+
+
+# CFE Treaty Art. XIX: the State names the date, at least 150 days after the notice
+
+
+def test_cfe_russia_named_date(clock_of):
+    # facts sec. 10: notices 2023-06-09; 9 June + 150 days = 6 November; effect 7 November
+    rule = clock_of("cfe")
+    check_named_date(rule, D("2023-06-09"), D("2023-11-07"))
+    result = effective_date(rule, D("2023-06-09"), named_on=D("2023-11-07"))
+    assert result.on == D("2023-11-07")
+    assert "named in the notice" in result.basis
+    assert "2023-11-06" in result.basis  # the earliest it could have named
+    assert "CFE Treaty Art. XIX" in result.basis
+
+
+def test_cfe_named_date_exactly_150_days_after_is_allowed(clock_of):
+    check_named_date(clock_of("cfe"), D("2023-06-09"), D("2023-11-06"))
+
+
+def test_cfe_named_date_one_day_too_early_is_refused_with_the_earliest(clock_of):
+    with pytest.raises(InvalidInput) as exc:
+        check_named_date(clock_of("cfe"), D("2023-06-09"), D("2023-11-05"))
+    assert exc.value.field == "evidence.effective_on_named"
+    assert "the earliest allowed is 2023-11-06" in exc.value.message
+    assert "2023-11-05" in exc.value.message
+
+
+def test_cfe_without_a_named_date_has_no_effective_date(clock_of):
+    with pytest.raises(InvalidInput) as exc:
+        effective_date(clock_of("cfe"), D("2023-06-09"))
+    assert exc.value.field == "evidence.effective_on_named"
+
+
+# Paris Agreement Art. 28: one year after receipt, or later; notice only three years after
+# entry into force for the Party
+
+
+def test_paris_us_second_withdrawal(clock_of):
+    # facts sec. 5: received 2025-01-27, effective 2026-01-27
+    result = effective_date(clock_of("paris"), D("2025-01-27"))
+    assert result.on == D("2026-01-27")
+    assert result.basis == "2025-01-27 + 12 months, Paris Agreement Art. 28"
+
+
+def test_paris_bar_allows_notice_on_the_first_day(clock_of):
+    # facts sec. 5: in force for the US 2016-11-04, earliest notice 2019-11-04 (received then)
+    rule = clock_of("paris")
+    assert first_notice_day(rule, D("2016-11-04")) == D("2019-11-04")
+    check_eligibility(rule, D("2019-11-04"), D("2016-11-04"))
+
+
+def test_paris_bar_refuses_the_day_before_naming_the_first_allowed_day(clock_of):
+    with pytest.raises(NotAllowed) as exc:
+        check_eligibility(clock_of("paris"), D("2019-11-03"), D("2016-11-04"))
+    assert exc.value.field == "occurred_on"
+    assert "the first allowed day is 2019-11-04" in exc.value.message
+    assert "Paris Agreement Art. 28" in exc.value.message
+
+
+def test_bar_from_a_leap_day_uses_the_month_end_rule(clock_of):
+    # no 29 February 2019: calendar arithmetic clips to 28 February, as for every period
+    assert first_notice_day(clock_of("paris"), D("2016-02-29")) == D("2019-02-28")
+
+
+def test_no_bar_no_check(apmbc_clock):
+    assert first_notice_day(apmbc_clock, D("2025-01-01")) is None
+    check_eligibility(apmbc_clock, D("2025-01-02"), None)
+
+
+def test_bar_without_the_date_of_entry_into_force_is_refused(clock_of):
+    with pytest.raises(InvalidInput) as exc:
+        check_eligibility(clock_of("paris"), D("2025-01-27"), None)
+    assert exc.value.field == "evidence.in_force_since"
+
+
+# Armed-conflict deferral: the treaty file's flag decides
+
+
+def test_conflict_end_is_ignored_where_the_clause_has_no_deferral(rome_clock):
+    result = effective_date(rome_clock, D("2016-10-27"), conflict_ended_on=D("2018-03-01"))
+    assert result.on == D("2017-10-27")
+
+
+def test_rule_reads_as_text_for_the_case_page(apmbc_clock, clock_of):
+    assert str(apmbc_clock) == "APMBC Art. 20(3): 6 months"
+    assert "3 years" in str(clock_of("paris"))
+    assert "later date" in str(clock_of("paris"))
+    assert "31 December" in str(clock_of("unesco"))

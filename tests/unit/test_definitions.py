@@ -522,3 +522,208 @@ def test_transition_leaving_a_final_stage(wf: Path):
     assert "procedures/generic.yaml" in message
     assert "'reconsider'" in message
     assert "'rejected'" in message
+
+
+# --- clause kinds in treaty files ---------------------------------------------------------------
+
+KINDS = (
+    "period_after_receipt",
+    "end_of_year_after_notice",
+    "first_of_month_after_period",
+    "end_of_financial_year",
+    "named_date_min_notice",
+)
+
+
+def test_every_shipped_treaty_names_its_clause_kind(registry: Registry):
+    kinds = {code: t.clock.kind for code, t in registry.treaties.items()}
+    assert kinds == {
+        "apmbc": "period_after_receipt",
+        "rome-statute": "period_after_receipt",
+        "vclt-56": "period_after_receipt",
+        "paris": "period_after_receipt",
+        "unesco": "end_of_year_after_notice",
+        "istanbul": "first_of_month_after_period",
+        "coe-statute": "end_of_financial_year",
+        "cfe": "named_date_min_notice",
+    }
+
+
+@pytest.mark.parametrize("code", ["unesco", "istanbul", "coe-statute", "cfe", "paris"])
+def test_new_treaties_compose_with_the_generic_and_international_only_procedures(
+    registry: Registry, code
+):
+    for procedure in ("generic", "international-only"):
+        workflow = registry.workflow(f"{code}/{procedure}")
+        assert {"deposit", "take_effect", "revoke"} <= {t.trigger for t in workflow.transitions}
+        assert "start_clock" in workflow.transition("deposit").effects
+    assert registry.default_workflow("LV", code).name == f"{code}/generic"
+
+
+def test_a_named_date_is_the_deposits_effective_on_named_where_the_clause_allows_one(
+    registry: Registry,
+):
+    for code, treaty in registry.treaties.items():
+        named = registry.workflow(f"{code}/generic").transition("deposit")
+        field = named.evidence_field("effective_on_named")
+        assert (field is not None) == treaty.clock.later_date_allowed, code
+        if treaty.clock.named_date_required:
+            assert field is not None and field.required, code
+
+
+def test_cfe_notice_needs_its_statement_of_extraordinary_events_and_date(registry: Registry):
+    deposit = registry.workflow("cfe/generic").transition("deposit")
+    assert {f.key for f in deposit.evidence if f.required} == {"reasons", "effective_on_named"}
+
+
+def test_paris_deposit_needs_the_date_of_entry_into_force(registry: Registry):
+    deposit = registry.workflow("paris/generic").transition("deposit")
+    field = deposit.evidence_field("in_force_since")
+    assert field is not None and field.type == "date" and field.required
+    parsed = deposit.parse_evidence(
+        {"in_force_since": "2016-11-04", "depositary_reference": "C.N.464.2017.TREATIES-XXVII.7.d"}
+    )
+    assert parsed["depositary_reference"] == "C.N.464.2017.TREATIES-XXVII.7.d"
+
+
+def test_unknown_clause_kind_names_file_key_and_kinds(wf: Path):
+    edit(wf, "treaties/unesco.yaml", "kind: end_of_year_after_notice", "kind: end_of_year")
+    message = refusal(wf)
+    assert "treaties/unesco.yaml" in message
+    assert "clock.kind" in message
+    assert "'end_of_year'" in message
+    for kind in KINDS:
+        assert kind in message
+
+
+def test_missing_clause_kind_in_a_shipped_file(wf: Path):
+    edit(wf, "treaties/unesco.yaml", "  kind: end_of_year_after_notice\n", "")
+    message = refusal(wf)
+    assert "treaties/unesco.yaml" in message
+    assert "clock.kind" in message
+    assert "missing" in message
+    assert "end_of_year_after_notice" in message
+
+
+def test_missing_clause_parameter_names_file_key_and_what_the_kind_takes(wf: Path):
+    edit(wf, "treaties/cfe.yaml", "  min_notice_days: 150\n", "")
+    message = refusal(wf)
+    assert "treaties/cfe.yaml" in message
+    assert "clock.min_notice_days: missing" in message
+    assert "kind named_date_min_notice takes: min_notice_days (a whole number of days > 0)" in (
+        message
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "key", "allowed"),
+    [
+        ("cfe", "min_notice_days: 150", "min_notice_days: '150 days'", "min_notice_days", "> 0"),
+        ("cfe", "min_notice_days: 150", "min_notice_days: 0", "min_notice_days", "> 0"),
+        (
+            "coe-statute",
+            'financial_year_starts: "01-01"',
+            'financial_year_starts: "1 January"',
+            "financial_year_starts",
+            "'MM-DD'",
+        ),
+        (
+            "coe-statute",
+            'financial_year_starts: "01-01"',
+            'financial_year_starts: "02-29"',
+            "financial_year_starts",
+            "'MM-DD'",
+        ),
+        (
+            "coe-statute",
+            "notice_within_first_months: 9",
+            "notice_within_first_months: 12",
+            "notice_within_first_months",
+            "1 to 11",
+        ),
+        (
+            "paris",
+            "earliest_notice_after_years: 3",
+            "earliest_notice_after_years: three",
+            "earliest_notice_after_years",
+            "kind period_after_receipt takes",
+        ),
+        (
+            "istanbul",
+            "notice_period: {months: 3}",
+            "notice_period: 3",
+            "notice_period",
+            "{months: M, days: D}",
+        ),
+    ],
+)
+def test_ill_typed_clause_parameter_names_file_key_and_allowed_values(
+    wf: Path, file, old, new, key, allowed
+):
+    edit(wf, f"treaties/{file}.yaml", old, new)
+    message = refusal(wf)
+    assert f"treaties/{file}.yaml" in message
+    assert f"clock.{key}" in message
+    assert allowed in message
+
+
+def test_parameter_of_another_kind_is_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/unesco.yaml",
+        "  kind: end_of_year_after_notice\n",
+        "  kind: end_of_year_after_notice\n  notice_period: {months: 12}\n",
+    )
+    message = refusal(wf)
+    assert "treaties/unesco.yaml" in message
+    assert "clock.notice_period" in message
+    assert "kind end_of_year_after_notice takes no parameters" in message
+
+
+def test_clause_with_a_bar_needs_in_force_since_on_the_deposit(wf: Path):
+    edit(
+        wf,
+        "treaties/paris.yaml",
+        "        in_force_since:\n          type: date\n",
+        "        in_force_since:\n          type: text\n",
+    )
+    message = refusal(wf)
+    assert "treaties/paris.yaml" in message
+    assert "evidence.in_force_since" in message
+
+
+def test_named_date_field_where_the_clause_allows_none_is_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/unesco.yaml",
+        "        depositary_reference:\n          type: text\n          label: Reference of",
+        "        effective_on_named: {type: date}\n        depositary_reference:\n"
+        "          type: text\n          label: Reference of",
+    )
+    message = refusal(wf)
+    assert "treaties/unesco.yaml" in message
+    assert "evidence.effective_on_named" in message
+
+
+def test_armed_conflict_steps_need_the_flag(wf: Path):
+    edit(
+        wf, "treaties/apmbc.yaml", "armed_conflict_deferral: true", "armed_conflict_deferral: false"
+    )
+    message = refusal(wf)
+    assert "treaties/apmbc.yaml" in message
+    assert "clock.armed_conflict_deferral" in message
+
+
+def test_a_copy_kept_from_before_clause_kinds_still_reads_as_a_period(registry: Registry):
+    # a case keeps the files it started with; those had no `kind:`
+    from app.domain.loader import workflow_from_definition
+
+    definition = dict(registry.workflow("apmbc/generic").definition)
+    treaty = dict(definition["treaty"])
+    data = dict(treaty["data"])
+    data["clock"] = {k: v for k, v in data["clock"].items() if k != "kind"}
+    definition["treaty"] = {**treaty, "data": data}
+    workflow = workflow_from_definition(definition)
+    assert workflow.clock is not None
+    assert workflow.clock.kind == "period_after_receipt"
+    assert str(workflow.clock) == "APMBC Art. 20(3): 6 months"

@@ -99,9 +99,17 @@ def test_pending_page_filters_by_treaty_country_and_stage(
         "/?stage=mfa_coordination": (
             200,
             [
-                "PRACTICE-APMBC-INTERNATIONAL-ONLY",
-                "PRACTICE-ROME-STATUTE-INTERNATIONAL-ONLY",
-                "PRACTICE-VCLT-56-INTERNATIONAL-ONLY",
+                f"PRACTICE-{code}-INTERNATIONAL-ONLY"
+                for code in (
+                    "APMBC",
+                    "CFE",
+                    "COE-STATUTE",
+                    "ISTANBUL",
+                    "PARIS",
+                    "ROME-STATUTE",
+                    "UNESCO",
+                    "VCLT-56",
+                )
             ],
         ),
         "/?treaty=apmbc&stage=mfa_coordination": (200, ["PRACTICE-APMBC-INTERNATIONAL-ONLY"]),
