@@ -29,3 +29,15 @@ def check_country(code: str) -> str:
             field="country",
         )
     return normalised
+
+
+def countries_named(text: str) -> list[str]:
+    """The codes of the countries whose name contains `text` (any case): "lat" finds LV."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return []
+    return [
+        c.alpha_2
+        for c in pycountry.countries
+        if any(wanted in str(getattr(c, key, "")).casefold() for key in ("name", "common_name"))
+    ]

@@ -41,7 +41,7 @@ def list_cases(
     if state:
         query = query.where(Case.state == _check_stage(tracker, state, "state"))
     with tracker.snapshot() as session:
-        return [_summary(row) for row in session.scalars(query)]
+        return [case_summary(row) for row in session.scalars(query)]
 
 
 def _check_past(tracker: Tracker, as_of: date | None) -> None:
@@ -82,19 +82,28 @@ def _check_stage(tracker: Tracker, state: str, field: str) -> str:
     return state
 
 
-def _summary(row: Case) -> dict[str, Any]:
+def case_summary(row: Case) -> dict[str, Any]:
+    """A case as lists show it, from its row's projection."""
     return {
         "reference": row.reference,
         "country": row.country,
         "country_name": country_name(row.country),
         "treaty": row.treaty,
         "workflow": row.workflow,
+        "kind": row.kind,
         "state": row.state,
+        "final": row.final,
         "practice": row.practice,
-        "deposited": row.deposited_on.isoformat() if row.deposited_on else None,
-        "effective": row.effective_on.isoformat() if row.effective_on else None,
+        "began": _iso(row.began_on),
+        "deposited": _iso(row.deposited_on),
+        "effective": _iso(row.effective_on),
+        "next_date": _iso(row.next_on),
         "version": row.version,
     }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,7 @@ class PendingCase:
     def to_json(self, today: date) -> dict[str, Any]:
         stage = self.view.workflow.stages[self.view.state.state]
         return {
-            **_summary(self.view.row),
+            **case_summary(self.view.row),
             "treaty_name": self.view.workflow.treaty.short_name,
             "state": stage.id,
             "stage": {"label": stage.label, "responsible": stage.responsible},
