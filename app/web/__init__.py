@@ -18,6 +18,7 @@ from app.web import (
     audit,
     auth,
     calendar,
+    case_list,
     cases,
     format,
     imports,
@@ -54,7 +55,19 @@ def register(app: Flask) -> None:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
-    blueprints = (auth, pages, cases, audit, admin, imports, settings, api, openapi, calendar)
+    blueprints = (
+        auth,
+        pages,
+        case_list,
+        cases,
+        audit,
+        admin,
+        imports,
+        settings,
+        api,
+        openapi,
+        calendar,
+    )
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     format.register(app)

@@ -17,7 +17,7 @@ from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.engine import diagram_source
 from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from app.services import audit, cases, queries, tokens
+from app.services import audit, case_list, cases, queries, tokens
 from app.services.auth import SessionUser
 from app.services.views import load_case, workflow_json
 from app.web.api_input import ApiError, body, number, page_args, text
@@ -72,18 +72,30 @@ def _day(name: str) -> Any:
 @bp.get("/cases")
 def list_cases() -> ResponseReturnValue:
     page, per_page = page_args()
-    rows = queries.list_cases(
-        tracker_of(),
-        request.args.get("state"),
-        request.args.get("treaty"),
-        request.args.get("country"),
+    args = request.args
+    where = case_list.CaseFilter(
+        text=args.get("q"),
+        kind=args.get("kind"),
+        treaty=args.get("treaty"),
+        country=args.get("country"),
+        stage=args.get("stage") or args.get("state"),
+        stage_param="stage" if args.get("stage") else "state",
+        status=args.get("status"),
+        practice=args.get("practice", "").lower() in ("1", "true"),
     )
-    start = (page - 1) * per_page
+    found = case_list.search_cases(
+        tracker_of(), where, page, per_page, args.get("sort", "reference")
+    )
+    following = None
+    if page < found.pages:
+        query: dict[str, Any] = {**args.to_dict(), "page": page + 1}
+        following = url_for("api.list_cases", **query)
     return {
-        "items": rows[start : start + per_page],
-        "total": len(rows),
-        "page": page,
-        "per_page": per_page,
+        "items": found.items,
+        "total": found.total,
+        "page": found.page,
+        "per_page": found.per_page,
+        "next": following,
     }
 
 

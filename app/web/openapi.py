@@ -10,6 +10,9 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from app.services.case_list import SORTS as CASE_SORTS
+from app.services.case_list import STATUSES
+from app.services.queries import SORTS as PENDING_SORTS
 from app.web.api_input import MAX_PER_PAGE
 from app.web.links import public_base
 from app.web.params import INT_MAX, MAX_PAGE
@@ -74,10 +77,14 @@ SUMMARY = {
     "country_name": TEXT,
     "treaty": TEXT,
     "workflow": TEXT,
+    "kind": _doc(TEXT, "the kind of treaty action, e.g. withdrawal, suspension_claim"),
     "state": TEXT,
+    "final": _doc(BOOL, "whether the case has reached a final stage"),
     "practice": BOOL,
+    "began": _null(DAY, "when the procedure began (its first step)"),
     "deposited": _null(DAY),
     "effective": _null(DAY),
+    "next_date": _null(DAY, "the next date the treaty clock sets, if a step awaits one"),
     "version": {**INT, "minimum": 1},
 }
 PAGED = {"total": COUNT, "page": {**INT, "minimum": 1}, "per_page": {**INT, "minimum": 1}}
@@ -166,10 +173,15 @@ SCHEMAS: dict[str, Schema] = {
         available_triggers=_arr(_ref("AvailableTrigger")),
         history=_arr(_ref("Event")),
     ),
-    "CaseSummary": _obj("A case as the list shows it", **SUMMARY),
+    "CaseSummary": _obj(
+        "A case as the list shows it",
+        **SUMMARY,
+        treaty_name=TEXT,
+        stage=_doc(TEXT, "the stage's label in the case's workflow"),
+    ),
     "PendingItem": _obj(
         "An open case with its next steps and the next date its treaty clock sets",
-        **SUMMARY,
+        **{k: v for k, v in SUMMARY.items() if k != "next_date"},
         treaty_name=TEXT,
         stage=_obj(label=TEXT, responsible=TEXT),
         next_date=_null(_obj(on=DAY, what=TEXT, basis=TEXT, days_from_today=INT)),
@@ -207,7 +219,11 @@ SCHEMAS: dict[str, Schema] = {
         ),
         diagram=_obj(format={"type": "string", "const": "mermaid"}, source=TEXT),
     ),
-    "CaseList": _obj(items=_arr(_ref("CaseSummary")), **PAGED),
+    "CaseList": _obj(
+        items=_arr(_ref("CaseSummary")),
+        **PAGED,
+        next=_null(TEXT, "the address of the next page, if there is one"),
+    ),
     "EventList": _obj(items=_arr(_ref("Event")), **PAGED),
     "PendingList": _obj(
         items=_arr(_ref("PendingItem")),
@@ -319,9 +335,13 @@ QUERY = {
     "since": ("recorded on or after this day (UTC)", DAY),
     "until": ("recorded on or before this day (UTC)", DAY),
     "sort": (
-        "order: date (next date, soonest first) or reference",
-        {**TEXT, "enum": ["date", "reference"]},
+        "pending: date (soonest first) or reference; cases: " + ", ".join(CASE_SORTS),
+        {**TEXT, "enum": list(dict.fromkeys([*PENDING_SORTS, *CASE_SORTS]))},
     ),
+    "q": ("a reference, or a country's name or code, e.g. Latvia", TEXT),
+    "kind": ("the kind of treaty action, e.g. withdrawal", TEXT),
+    "status": ("open or closed (a final stage)", {**TEXT, "enum": list(STATUSES)}),
+    "practice": ("true: practice cases too", {**TEXT, "enum": ["true", "false", "1", "0"]}),
 }
 
 
@@ -364,7 +384,8 @@ def _paths() -> dict[str, Any]:
     return {
         "/api/v1/cases": {
             "get": _op("listCases", "Cases by reference, filtered and paginated",
-                       "state country treaty page per_page", (200, "CaseList", "A page of cases"),
+                       "q kind treaty country stage state status practice sort page per_page",
+                       (200, "CaseList", "A page of cases"),
                        400, 401, 422),
             "post": _op("openCase", "Open a case (clerk, admin); Location gives its address",
                         "csrf", (201, "Case", "The new case"), 400, 401, 403, 409, 413, 422,

@@ -1,0 +1,149 @@
+"""Every case, open or closed, found by what a person knows of it: a reference or a country's
+name or code, filters, a sort, one page at a time; read from the cases' projections."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.domain.countries import check_country, countries_named
+from app.domain.errors import InvalidInput
+from app.persistence.models import Case
+from app.services.context import Tracker
+from app.services.queries import case_summary
+from app.services.spreadsheet import safe_cell
+
+STATUSES = ("open", "closed")
+SORTS: dict[str, tuple[Any, ...]] = {
+    "reference": (Case.reference,),
+    "country": (Case.country, Case.reference),
+    "began": (Case.began_on.is_(None), Case.began_on.desc(), Case.reference),
+    "effective": (Case.effective_on.is_(None), Case.effective_on.desc(), Case.reference),
+    "next": (Case.next_on.is_(None), Case.next_on, Case.reference),
+}
+CSV_COLUMNS = (
+    "reference", "country", "country_name", "treaty", "treaty_name", "workflow", "kind",
+    "state", "stage",
+    "final", "practice", "began", "deposited", "effective", "next_date",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What narrows the list; every value is checked, an unknown one refused naming what exists."""
+
+    text: str | None = None
+    kind: str | None = None
+    treaty: str | None = None
+    country: str | None = None
+    stage: str | None = None
+    status: str | None = None
+    practice: bool = False
+    stage_param: str = "stage"  # what the caller calls the stage filter (the API: also state)
+
+    def apply(self, tracker: Tracker, query: Select[Any]) -> Select[Any]:
+        registry = tracker.registry
+        if not self.practice:
+            query = query.where(Case.practice.is_(False))
+        if self.text:
+            query = query.where(_matching(self.text))
+        if self.kind:
+            kinds = sorted({w.kind for w in registry.workflows.values()})
+            query = query.where(Case.kind == _one_of("kind", self.kind, kinds))
+        if self.treaty:
+            query = query.where(Case.treaty == registry.treaty(self.treaty).code)
+        if self.country:
+            query = query.where(Case.country == check_country(self.country))
+        if self.stage:
+            stage = _one_of(self.stage_param, self.stage, registry.stages())
+            query = query.where(Case.state == stage)
+        if self.status:
+            closed = _one_of("status", self.status, STATUSES) == "closed"
+            query = query.where(Case.final.is_(closed))
+        return query
+
+
+def _one_of(field: str, value: str, allowed: Iterable[str]) -> str:
+    """`value` if it is allowed, else InvalidInput naming the field and what exists."""
+    known = sorted(allowed)
+    if value not in known:
+        raise InvalidInput(f"{field}: {value!r} is not one of {', '.join(known)}", field=field)
+    return value
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    """A reference containing the text, or a country whose code or name it is."""
+    wanted = text.strip()
+    codes = countries_named(wanted)
+    if len(wanted) == 2:
+        codes.append(wanted.upper())
+    escaped = wanted.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(Case.reference.like(f"%{escaped}%", escape="\\"), Case.country.in_(codes))
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of cases, with how many match in all."""
+
+    items: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_cases(
+    tracker: Tracker, where: CaseFilter, page: int = 1, per_page: int = 50, sort: str = "reference"
+) -> CasePage:
+    """A page of the cases that match, in the order asked for."""
+    query = where.apply(tracker, select(Case)).order_by(*_order(sort))
+    with tracker.snapshot() as session:
+        counted = where.apply(tracker, select(func.count()).select_from(Case))
+        total = session.scalar(counted) or 0
+        rows = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
+        items = [_listed(tracker, session, row) for row in rows]
+    return CasePage(items, total, page, per_page)
+
+
+def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> Iterator[str]:
+    """Every case that matches, as CSV, streamed; cells a spreadsheet would run are made text."""
+    query = where.apply(tracker, select(Case)).order_by(*_order(sort))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    with tracker.snapshot() as session:
+        for row in session.scalars(query.execution_options(yield_per=500)):
+            writer.writerow({k: safe_cell(v) for k, v in _listed(tracker, session, row).items()})
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    if sort not in SORTS:
+        raise InvalidInput(f"sort: {sort!r}: use {', '.join(SORTS)}", field="sort")
+    return SORTS[sort]
+
+
+def _listed(tracker: Tracker, session: Session, row: Case) -> dict[str, Any]:
+    """The summary, with the stage's label in the case's own workflow."""
+    flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
+    stage = flow.stages[row.state].label
+    return {**case_summary(row), "treaty_name": flow.treaty.short_name, "stage": stage}
+
+
+def case_countries(tracker: Tracker) -> list[str]:
+    """The countries that have cases, by code."""
+    with tracker.snapshot() as session:
+        query = select(Case.country).where(Case.practice.is_(False)).distinct()
+        return sorted(session.scalars(query))

@@ -1,0 +1,98 @@
+"""The list of every case, open or closed: search, filters, sort, pages, and a CSV download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+
+from app import tracker_of
+from app.domain.countries import country_name
+from app.domain.errors import DomainError
+from app.services import case_list
+from app.web.auth import requires
+from app.web.params import page_number
+
+bp = Blueprint("case_list", __name__)
+PER_PAGE = 50
+FILTERS = ("q", "kind", "treaty", "country", "stage", "status")
+
+
+def _chosen() -> dict[str, Any]:
+    chosen: dict[str, Any] = {k: request.args.get(k, "").strip() for k in FILTERS}
+    chosen["practice"] = request.args.get("practice") == "1"
+    return chosen
+
+
+def _filter(chosen: dict[str, Any]) -> case_list.CaseFilter:
+    def value(key: str) -> str | None:
+        return str(chosen[key]) or None
+
+    return case_list.CaseFilter(
+        text=value("q"),
+        kind=value("kind"),
+        treaty=value("treaty"),
+        country=value("country"),
+        stage=value("stage"),
+        status=value("status"),
+        practice=chosen["practice"],
+    )
+
+
+def _choices() -> dict[str, list[tuple[str, str]]]:
+    tracker = tracker_of()
+    registry = tracker.registry
+    stages = {id: stage.label for id, stage in registry.stages().items()}
+    kinds = sorted({w.kind for w in registry.workflows.values()})
+    countries = [(c, country_name(c)) for c in case_list.case_countries(tracker)]
+    return {
+        "kind": [(k, k.replace("_", " ")) for k in kinds],
+        "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
+        "country": sorted(countries, key=lambda c: c[1]),
+        "stage": sorted(stages.items(), key=lambda s: s[1]),
+        "status": [("open", "open"), ("closed", "closed (final stage)")],
+    }
+
+
+@bp.get("/cases")
+@requires()
+def index() -> tuple[str, int]:
+    """Every case that matches the search and filters, a page at a time."""
+    chosen, sort = _chosen(), request.args.get("sort", "reference")
+    found, error = None, None
+    try:
+        page = page_number(request.args.get("page"))
+        found = case_list.search_cases(tracker_of(), _filter(chosen), page, PER_PAGE, sort)
+    except DomainError as exc:
+        error = exc
+    return render_template(
+        "case_list.html",
+        found=found,
+        chosen=chosen,
+        sort=sort,
+        sorts=case_list.SORTS,
+        choices=_choices(),
+        error=error,
+    ), (400 if error else 200)
+
+
+@bp.get("/cases.csv")
+@requires()
+def download() -> Response | tuple[str, int]:
+    """The same list, every page of it, as CSV."""
+    sort = request.args.get("sort", "reference")
+    rows = case_list.cases_csv(tracker_of(), _filter(_chosen()), sort)
+    try:
+        first = next(rows)  # a bad filter is refused before the download starts
+    except DomainError:
+        return index()
+    return Response(
+        stream_with_context(_chain(first, rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="cases.csv"'},
+    )
+
+
+def _chain(first: str, rest: Any) -> Any:
+    yield first
+    yield from rest

@@ -1,0 +1,82 @@
+"""/cases: every case, open or closed, found by a reference or a country's name, filtered,
+sorted, a page at a time, and downloadable as CSV; the dashboard's counts lead there."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+
+from app.services.cases import open_case
+from app.services.context import Tracker
+from tests.web.conftest import SignIn, html_of, references_listed
+
+
+def listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/cases{query}")
+    assert response.status_code == 200, html_of(response)
+    return references_listed(html_of(response))
+
+
+def test_finished_cases_are_listed_and_found_by_country_name_or_code(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    viewer = signed_in("viewer")
+    everything = listed(viewer)
+    assert "LV-APMBC-2025" in everything and "BI-ROME-STATUTE-2016" in everything
+    assert not [r for r in everything if r.startswith("PRACTICE-")]  # hidden unless asked for
+    assert listed(viewer, "?status=closed") == [
+        r for r in everything if r not in ("UA-APMBC-2025",)
+    ]
+    assert listed(viewer, "?q=latvia") == ["LV-APMBC-2025"]
+    assert listed(viewer, "?q=lv") == ["LV-APMBC-2025"]
+    assert listed(viewer, "?q=rome") == ["BI-ROME-STATUTE-2016", "PH-ROME-STATUTE-2018"]
+    assert listed(viewer, "?kind=suspension_claim") == ["UA-APMBC-2025"]
+    assert listed(viewer, "?treaty=apmbc&status=open") == ["UA-APMBC-2025"]
+    assert "PRACTICE-APMBC-GENERIC" in listed(viewer, "?practice=1")
+    newest_first = listed(viewer, "?sort=began")
+    assert newest_first[-2:] == ["PH-ROME-STATUTE-2018", "BI-ROME-STATUTE-2016"]
+
+
+def test_the_list_is_paged_and_its_csv_holds_every_match(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    for _ in range(55):
+        open_case(seeded, "EE", "apmbc", "clerk")
+    viewer = signed_in("viewer")
+    first = html_of(viewer.get("/cases?q=EE"))
+    assert "56 cases" in first and "Page 1 of 2" in first
+    assert len(references_listed(first)) == 50
+    second = listed(viewer, "?q=EE&page=2")
+    assert len(second) == 6
+    download = viewer.get("/cases.csv?q=EE")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="cases.csv"'
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    assert len(rows) == 56
+    assert rows[0]["reference"] == "EE-APMBC-2025" and rows[0]["stage"] == "Withdrawal effective"
+
+
+def test_unknown_filters_are_refused_naming_what_exists(seeded: Tracker, signed_in: SignIn) -> None:
+    viewer = signed_in("viewer")
+    for query, words in (
+        ("?kind=treaty", ["kind: 'treaty'", "withdrawal"]),
+        ("?status=maybe", ["status: 'maybe'", "closed, open"]),
+        ("?stage=nowhere", ["stage: 'nowhere'"]),
+        ("?sort=colour", ["sort: 'colour'", "reference"]),
+        ("?page=0", ["page"]),
+    ):
+        response = viewer.get(f"/cases{query}")
+        assert response.status_code == 400, query
+        for word in words:
+            assert word in html.unescape(html_of(response)), (query, word)
+    assert viewer.get("/cases.csv?kind=treaty").status_code == 400
+
+
+def test_the_dashboards_counts_link_to_the_cases_they_count(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    viewer = signed_in("viewer")
+    board = html_of(viewer.get("/dashboard"))
+    link = '/cases?treaty=apmbc&amp;stage=effective">5</a>'
+    assert link in board
+    assert len(listed(viewer, "?treaty=apmbc&stage=effective")) == 5
