@@ -19,9 +19,9 @@ from app.domain.guards import GUARD_CHECKS
 
 ROLES = ("viewer", "clerk", "admin")
 EVIDENCE_TYPES = ("text", "int", "date", "choice")
-# Guards are implemented in app.domain.guards, effects in app.domain.history.
+# Guards are implemented in app.domain.guards; effects in app.domain.history (APPLY_EFFECT),
+# whose names are the ones a file may use.
 GUARDS = tuple(GUARD_CHECKS)
-EFFECTS = ("start_clock", "record_armed_conflict", "end_armed_conflict", "revoke_notice")
 # Triggers the service records itself; a definition may not use these names.
 RESERVED_TRIGGERS = ("correct", "undo", "open")
 # The evidence key under which a notice names a later effective date (Rome Statute Art. 127).

@@ -10,7 +10,6 @@ from typing import Any
 from app.domain.clause_files import check_withdrawal_fits, parse_clock
 from app.domain.definitions import (
     COMMON_EVIDENCE,
-    EFFECTS,
     EVIDENCE_TYPES,
     GUARDS,
     RESERVED_TRIGGERS,
@@ -21,6 +20,7 @@ from app.domain.definitions import (
     Treaty,
 )
 from app.domain.errors import DefinitionError
+from app.domain.history import APPLY_EFFECT
 
 
 class FileReader:
@@ -148,7 +148,7 @@ def _transition(r: FileReader) -> Transition:
         roles=_names(r, "roles", ROLES, "role") or ("clerk", "admin"),
         evidence=evidence + COMMON_EVIDENCE,
         guards=_names(r, "guards", GUARDS, "guard"),
-        effects=_names(r, "effects", EFFECTS, "effect"),
+        effects=_names(r, "effects", tuple(APPLY_EFFECT), "effect"),
         date_note=r.get("date_note", str, ""),
     )
 
