@@ -11,9 +11,9 @@ from app.domain.errors import DomainError
 from app.services import cases, users
 from app.web.auth import requires
 from app.web.forms import ActionForm, NewUserForm, RoleForm
+from app.web.status import http_status
 
 bp = Blueprint("admin", __name__)
-STATUS = {"forbidden": 403, "not_found": 404}
 
 
 def _users_page(status: int = 200, **shown: object) -> tuple[str, int]:
@@ -53,7 +53,7 @@ def _change(name: str, **change: object) -> Response | tuple[str, int]:
         users.update_user(tracker_of(), current_user.name, name, **change)  # type: ignore[arg-type]
     except DomainError as exc:
         flash(exc.message, "error")
-        return _users_page(STATUS.get(exc.code, 422))
+        return _users_page(http_status(exc, named_in_address=exc.field == "user"))
     flash(f"{name}: saved.", "success")
     return redirect(url_for("admin.index"))
 
@@ -84,7 +84,7 @@ def password(name: str) -> tuple[str, int]:
         new_password, revoked = users.reset_password(tracker_of(), current_user.name, name)
     except DomainError as exc:
         flash(exc.message, "error")
-        return _users_page(STATUS.get(exc.code, 422))
+        return _users_page(http_status(exc, named_in_address=exc.field == "user"))
     return _users_page(reset=(name, new_password, revoked))
 
 

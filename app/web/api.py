@@ -16,11 +16,12 @@ from wtforms.validators import ValidationError
 from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.engine import diagram_source
-from app.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from app.domain.errors import Conflict, DomainError, InvalidInput
 from app.services import audit, case_list, cases, queries, tokens
 from app.services.auth import SessionUser
 from app.services.views import load_case, workflow_json
 from app.web.api_input import ApiError, body, number, page_args, text
+from app.web.status import http_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 READS = ("GET", "HEAD", "OPTIONS")
@@ -232,15 +233,10 @@ def workflow(name: str) -> ResponseReturnValue:
     return {**workflow_json(flow), "diagram": {"format": "mermaid", "source": diagram_source(flow)}}
 
 
-STATUS = {"forbidden": 403, "conflict": 409, "not_found": 422, "definition_error": 500}
-
-
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError) -> ResponseReturnValue:
-    status = STATUS.get(exc.code, 422)
     in_address = exc.field == "case" or (exc.field == "workflow" and request.method in READS)
-    if isinstance(exc, NotFound) and in_address:
-        status = 404
+    status = http_status(exc, in_address)
     extra: dict[str, Any] = {}
     if isinstance(exc, Conflict) and request.view_args and "reference" in request.view_args:
         extra = _current(request.view_args["reference"])

@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from app import tracker_of
 from app.domain.audit import EventRecord
 from app.domain.clock import parse_date
-from app.domain.errors import Conflict, DomainError, NotFound
+from app.domain.errors import DomainError, NotFound
 from app.services import cases, queries
 from app.services.views import CaseView
 from app.web.auth import requires
@@ -22,6 +22,7 @@ from app.web.diagram import render_diagram
 from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
 from app.web.params import ROUTE_ID, bounded_int
+from app.web.status import http_status
 
 bp = Blueprint("cases", __name__)
 EVIDENCE_PREFIX = "evidence."
@@ -100,15 +101,8 @@ def advance(reference: str) -> Response | tuple[str, int]:
             _evidence(),
             _version(),
         )
-    except NotFound as exc:
-        if exc.field == "case":
-            abort(404)
-        return _case_page(reference, 422, trigger, exc)
-    except Conflict as exc:
-        return _case_page(reference, 409, trigger, exc)
     except DomainError as exc:
-        status = 403 if exc.code == "forbidden" else 422
-        return _case_page(reference, status, trigger, exc)
+        return _refused(reference, exc, trigger)
     label = view.workflow.transition(trigger).label
     flash(f"Recorded: {label}. The case is now at '{view.state.state}'.", "success")
     return redirect(url_for("cases.show", reference=view.reference, _anchor="timeline"))
@@ -130,10 +124,8 @@ def correct(reference: str, seq: int) -> Response | tuple[str, int]:
             _evidence() or None,
             form.get("comment") or None,
         )
-    except NotFound:
-        abort(404)
     except DomainError as exc:
-        return _case_page(reference, 409 if exc.code == "conflict" else 422, f"correct-{seq}", exc)
+        return _refused(reference, exc, f"correct-{seq}")
     flash(
         f"Event {seq} corrected; the dates were recomputed from the corrected history.", "success"
     )
@@ -148,12 +140,19 @@ def undo(reference: str) -> Response | tuple[str, int]:
         view = cases.undo_last(
             tracker_of(), reference, current_user.name, request.form.get("reason", "")
         )
-    except NotFound:
-        abort(404)
     except DomainError as exc:
-        return _case_page(reference, 422, "undo", exc)
+        return _refused(reference, exc, "undo")
     flash(f"Last step undone; the case is back at '{view.state.state}'.", "success")
     return redirect(url_for("cases.show", reference=reference, _anchor="timeline"))
+
+
+def _refused(reference: str, exc: DomainError, failed: str) -> tuple[str, int]:
+    """The case page again, the refusal beside the form that failed; an unknown case is a
+    plain 404."""
+    status = http_status(exc, named_in_address=exc.field == "case")
+    if status == 404:
+        abort(404)
+    return _case_page(reference, status, failed, exc)
 
 
 def _open_form() -> OpenCaseForm:

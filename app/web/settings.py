@@ -12,6 +12,7 @@ from app.services import tokens
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.params import ROUTE_ID
+from app.web.status import http_status
 
 bp = Blueprint("settings", __name__)
 
@@ -53,6 +54,6 @@ def revoke_token(token_id: int) -> Response | tuple[str, int]:
         tokens.revoke_token(tracker_of(), current_user.name, token_id)
     except DomainError as exc:
         flash(exc.message, "error")
-        return _page(404 if exc.code == "not_found" else 422)
+        return _page(http_status(exc, named_in_address=True))
     flash(f"Token {token_id} revoked: it no longer works.", "success")
     return redirect(url_for("settings.index"))
