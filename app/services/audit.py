@@ -19,6 +19,7 @@ from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
+from app.services.paging import Page
 from app.services.recording import to_record
 from app.services.spreadsheet import safe_row
 
@@ -88,18 +89,7 @@ def _log_query() -> Select[Event, str]:
     return select(Event, Case.reference).join(Case, Event.case_id == Case.id)
 
 
-@dataclass(frozen=True)
-class EventPage:
-    """One page of the log, newest first, with the total that matched."""
-
-    items: list[EventRecord]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+EventPage = Page[EventRecord]
 
 
 def search_events(

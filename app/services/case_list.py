@@ -16,6 +16,7 @@ from app.domain.countries import check_country, countries_named
 from app.domain.errors import InvalidInput
 from app.persistence.models import Case
 from app.services.context import Tracker
+from app.services.paging import Page
 from app.services.queries import case_summary
 from app.services.spreadsheet import safe_cell
 
@@ -87,18 +88,7 @@ def _matching(text: str) -> ColumnElement[bool]:
     return or_(Case.reference.like(f"%{escaped}%", escape="\\"), Case.country.in_(codes))
 
 
-@dataclass(frozen=True)
-class CasePage:
-    """One page of cases, with how many match in all."""
-
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+CasePage = Page[dict[str, Any]]
 
 
 def search_cases(

@@ -16,6 +16,7 @@ from app.domain.errors import InvalidInput
 from app.domain.projection import next_date
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
+from app.services.paging import Page
 from app.services.recording import event_records, to_record
 from app.services.views import CaseView, build_view, load_case, projected_view
 
@@ -140,18 +141,7 @@ class PendingCase:
 SORTS = {"date": "next date, soonest first", "reference": "reference"}
 
 
-@dataclass(frozen=True)
-class PendingPage:
-    """One page of the pending steps, with how many match in all."""
-
-    items: list[PendingCase]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+PendingPage = Page[PendingCase]
 
 
 def pending(
