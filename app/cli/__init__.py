@@ -196,7 +196,7 @@ def sweep(today: str | None, as_json: bool) -> None:
     for r in results:
         click.echo(
             f"{r['case']}: "
-            + (f"{r['trigger']} on {r['on']}" if "trigger" in r else f"skipped: {r['skipped']}")
+            + (f"{r['label']} on {r['on']}" if "trigger" in r else f"skipped: {r['skipped']}")
         )
     click.echo(f"{sum('trigger' in r for r in results)} case(s) advanced")
 

@@ -16,7 +16,7 @@ from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country
 from app.domain.definitions import Workflow
-from app.domain.errors import InvalidInput, NotAllowed
+from app.domain.errors import DomainError, InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
     OPEN,
@@ -386,8 +386,13 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
             .where(Case.final.is_(False), Case.next_on <= today)
             .order_by(Case.reference)
         )
-        for row in candidates:
-            outcome = _sweep_case(tracker, session, row, actor, today)
+        for row in list(candidates):
+            reference = row.reference
+            try:
+                with session.begin_nested():  # one case that cannot move stops no other
+                    outcome = _sweep_case(tracker, session, row, actor, today)
+            except DomainError as exc:
+                outcome = {"case": reference, "skipped": exc.message}
             if outcome is not None:
                 results.append(outcome)
     return results
@@ -410,7 +415,12 @@ def _sweep_case(
         except (NotAllowed, InvalidInput) as exc:
             refusals.append(exc.message)
             continue
-        return {"case": row.reference, "trigger": transition.trigger, "on": due.on.isoformat()}
+        return {
+            "case": row.reference,
+            "trigger": transition.trigger,
+            "label": transition.label,
+            "on": due.on.isoformat(),
+        }
     if refusals:
         return {"case": row.reference, "skipped": "; ".join(refusals)}
     return None

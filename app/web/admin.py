@@ -95,7 +95,7 @@ def sweep() -> Response:
     results = cases.sweep(tracker_of())
     done = [r for r in results if "trigger" in r]
     for r in done:
-        flash(f"{r['case']}: {r['trigger']} on {r['on']}.", "success")
+        flash(f"{r['case']}: {r['label']} on {r['on']}.", "success")
     for r in results:
         if "skipped" in r:
             flash(f"{r['case']}: skipped: {r['skipped']}", "error")

@@ -104,7 +104,8 @@ def advance(reference: str) -> Response | tuple[str, int]:
     except DomainError as exc:
         return _refused(reference, exc, trigger)
     label = view.workflow.transition(trigger).label
-    flash(f"Recorded: {label}. The case is now at '{view.state.state}'.", "success")
+    stage = view.workflow.stages[view.state.state].label
+    flash(f"Recorded: {label}. The case is now at '{stage}'.", "success")
     return redirect(url_for("cases.show", reference=view.reference, _anchor="timeline"))
 
 
@@ -142,7 +143,8 @@ def undo(reference: str) -> Response | tuple[str, int]:
         )
     except DomainError as exc:
         return _refused(reference, exc, "undo")
-    flash(f"Last step undone; the case is back at '{view.state.state}'.", "success")
+    stage = view.workflow.stages[view.state.state].label
+    flash(f"Last step undone; the case is back at '{stage}'.", "success")
     return redirect(url_for("cases.show", reference=reference, _anchor="timeline"))
 
 

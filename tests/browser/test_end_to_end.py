@@ -159,7 +159,7 @@ def test_clerk_records_a_step_and_finds_it_on_the_timeline_in_the_diagram_and_in
 
     expect(page).to_have_url(re.compile(rf"/cases/{PRACTICE}#timeline$"))
     expect(page.locator(".flashes")).to_contain_text(
-        "Recorded: Bill submitted to parliament. The case is now at 'parliament'."
+        "Recorded: Bill submitted to parliament. The case is now at 'In parliament'."
     )
     entry = timeline_entry(page, "Bill submitted to parliament")
     expect(entry.locator(".when")).to_have_text("1 Feb 2025")
@@ -284,7 +284,9 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
 
     sign_in(page, server, "admin")
     page.get_by_role("button", name="Run the sweep").click()
-    expect(page.locator(".flashes")).to_contain_text(f"{PRACTICE}: take_effect on 2025-10-01")
+    expect(page.locator(".flashes")).to_contain_text(
+        f"{PRACTICE}: Withdrawal takes effect on 2025-10-01"
+    )
 
     page.goto(server(f"/cases/{PRACTICE}"))
     expect(summary(page, "Stage")).to_contain_text("Withdrawal effective")

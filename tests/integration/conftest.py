@@ -88,3 +88,6 @@ def case_version(engine: Engine, reference: str) -> int:
 def total_rows(engine: Engine, table: str) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+TAKES_EFFECT = "Withdrawal takes effect"  # the label of take_effect (APMBC, Rome Statute, ...)

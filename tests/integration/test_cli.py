@@ -34,6 +34,7 @@ from app import create_app
 from app.persistence.models import User
 from app.services.context import Tracker
 from tests.conftest import WORKFLOWS, Today, copy_demo
+from tests.integration.conftest import TAKES_EFFECT
 
 TODAY = "2026-11-27"  # the `today` fixture's date
 LV = "LV-APMBC-2025"
@@ -1136,7 +1137,12 @@ def test_sweep_fires_take_effect_once_the_date_has_come(seeded: Cli) -> None:
     assert show(seeded, PRACTICE_INTL)["state"] == "notice_period"
 
     fired = seeded.json("sweep")
-    assert {"case": PRACTICE_INTL, "trigger": "take_effect", "on": "2026-07-10"} in fired
+    assert {
+        "case": PRACTICE_INTL,
+        "trigger": "take_effect",
+        "label": TAKES_EFFECT,
+        "on": "2026-07-10",
+    } in fired
     case = show(seeded, PRACTICE_INTL)
     assert case["state"] == "effective"
     assert case["dates"]["effective"] == "2026-07-10"

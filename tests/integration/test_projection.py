@@ -17,7 +17,7 @@ from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.queries import pending
 from tests.conftest import MIGRATIONS, Today
-from tests.integration.conftest import FI_TO_DEPOSIT, open_walked
+from tests.integration.conftest import FI_TO_DEPOSIT, TAKES_EFFECT, open_walked
 
 PROJECTION = (
     "state, kind, final, event_count, began_on, deposited_on, period_ends_on, effective_on, "
@@ -118,6 +118,8 @@ def test_the_sweep_reads_the_projection_and_keeps_it_equal_to_the_replay(
     today.day = date(2026, 1, 9)
     assert sweep(tracker) == []
     today.day = date(2026, 1, 10)
-    assert sweep(tracker) == [{"case": reference, "trigger": "take_effect", "on": "2026-01-10"}]
+    assert sweep(tracker) == [
+        {"case": reference, "trigger": "take_effect", "label": TAKES_EFFECT, "on": "2026-01-10"}
+    ]
     assert pending(tracker) == []
     assert verify_audit(tracker).intact

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.domain.errors import (
     Conflict,
@@ -25,6 +25,7 @@ from app.services.users import create_user, list_users, update_user
 from tests.conftest import PASSWORD, Today
 from tests.integration.conftest import (
     FI_TO_DEPOSIT,
+    TAKES_EFFECT,
     case_version,
     event_count,
     open_walked,
@@ -164,7 +165,9 @@ def test_whole_case_reaches_effect_through_the_sweep_on_the_right_day(
     assert "2026-01-10" in early.value.message
 
     today.day = date(2026, 1, 10)
-    assert sweep(tracker) == [{"case": reference, "trigger": "take_effect", "on": "2026-01-10"}]
+    assert sweep(tracker) == [
+        {"case": reference, "trigger": "take_effect", "label": TAKES_EFFECT, "on": "2026-01-10"}
+    ]
     case = get_case(tracker, reference).to_json()
     assert case["state"] == "effective"
     assert case["stage"]["final"] is True
@@ -190,7 +193,9 @@ def test_a_late_sweep_records_the_day_the_period_ended_not_the_day_it_ran(
 ) -> None:
     reference = open_walked(tracker)
     assert today.day == date(2026, 11, 27)
-    assert sweep(tracker) == [{"case": reference, "trigger": "take_effect", "on": "2026-01-10"}]
+    assert sweep(tracker) == [
+        {"case": reference, "trigger": "take_effect", "label": TAKES_EFFECT, "on": "2026-01-10"}
+    ]
     case = get_case(tracker, reference).to_json()
     assert case["history"][-1]["occurred_on"] == "2026-01-10"
     assert case["dates"]["effective"] == "2026-01-10"
@@ -219,7 +224,12 @@ def test_armed_conflict_defers_effect_until_it_ends(tracker: Tracker, today: Tod
     )
     today.day = date(2026, 1, 10)
     assert sweep(tracker) == [
-        {"case": reference, "trigger": "suspend_for_armed_conflict", "on": "2026-01-10"}
+        {
+            "case": reference,
+            "trigger": "suspend_for_armed_conflict",
+            "label": "Effect deferred by armed conflict",
+            "on": "2026-01-10",
+        }
     ]
     case = get_case(tracker, reference).to_json()
     assert case["state"] == "suspended_armed_conflict"
@@ -401,7 +411,9 @@ def test_admin_corrects_the_deposit_date_and_the_effective_date_follows(
     today.day = date(2026, 1, 10)
     assert sweep(tracker) == []
     today.day = date(2026, 1, 14)
-    assert sweep(tracker) == [{"case": reference, "trigger": "take_effect", "on": "2026-01-14"}]
+    assert sweep(tracker) == [
+        {"case": reference, "trigger": "take_effect", "label": TAKES_EFFECT, "on": "2026-01-14"}
+    ]
     assert verify_audit(tracker).intact
 
 
@@ -636,3 +648,29 @@ def test_a_second_practice_case_of_a_workflow_gets_its_own_reference(tracker: Tr
         "PRACTICE-APMBC-GENERIC",
         "PRACTICE-APMBC-GENERIC-2",
     )
+
+
+def test_one_case_the_sweep_cannot_move_stops_no_other(
+    tracker: Tracker, db_engine: Engine, today: Today
+) -> None:
+    finland = open_walked(tracker)  # deposited 2025-07-10
+    estonia = open_case(tracker, "EE", "apmbc", "clerk", workflow="apmbc/international-only")
+    advance(tracker, estonia.reference, "deposit", "2025-07-10", "clerk",
+            evidence={"reasons": "Art. 20(2)"})  # fmt: skip
+    with db_engine.begin() as conn:  # Estonia's stored definition lost behind the app's back
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER workflow_definitions_no_delete"))
+        else:
+            conn.execute(text("ALTER TABLE workflow_definitions DISABLE TRIGGER USER"))
+        conn.execute(
+            text("DELETE FROM workflow_definitions WHERE name = 'apmbc/international-only'")
+        )
+    fresh = Tracker(tracker.sessions, tracker.load_registry, today=today)  # no cached copy
+
+    results = sweep(fresh)
+
+    assert {"case": finland, "trigger": "take_effect", "label": TAKES_EFFECT,
+            "on": "2026-01-10"} in results  # fmt: skip
+    [skipped] = [r for r in results if r["case"] == estonia.reference]
+    assert "no stored definition of apmbc/international-only" in skipped["skipped"]
+    assert get_case(fresh, finland).state.state == "effective"
