@@ -11,7 +11,7 @@ from transitions.extensions import GraphMachine
 
 from app.domain.definitions import Workflow
 from app.domain.errors import NotAllowed
-from app.domain.guards import GUARD_CHECKS
+from app.domain.guards import GUARD_CHECKS, Refusal
 
 
 class _Holder:
@@ -21,7 +21,7 @@ class _Holder:
     trigger: Callable[..., bool]  # bound by transitions in add_model
 
     def __init__(self) -> None:
-        self.refusals: list[str] = []
+        self.refusals: list[Refusal] = []
 
 
 def _condition(name: str) -> Callable[[EventData], bool]:
@@ -78,7 +78,8 @@ class Engine:
             finally:
                 self._machine.remove_model(holder)
         if not accepted:
-            raise NotAllowed(holder.refusals[0], field="occurred_on")
+            refusal = holder.refusals[0]
+            raise NotAllowed(refusal.message, field=refusal.field)
         return holder.state
 
     def _not_here(self, state: str, trigger: str) -> str:

@@ -234,6 +234,7 @@ def test_take_effect_refused_while_an_armed_conflict_is_recorded(
         apply_step(apmbc, at_war, make_step(3, "take_effect", D("2025-12-27")), TODAY)
     assert "armed conflict" in exc.value.message
     assert "suspend_for_armed_conflict" in exc.value.message
+    assert exc.value.field == "trigger"  # the date is right; the step is the wrong one
 
 
 def test_suspend_for_armed_conflict_only_on_the_period_end(
@@ -244,6 +245,7 @@ def test_suspend_for_armed_conflict_only_on_the_period_end(
             apmbc, at_war, make_step(3, "suspend_for_armed_conflict", D("2025-12-20")), TODAY
         )
     assert "2025-12-27" in exc.value.message
+    assert exc.value.field == "occurred_on"  # the step is right; its date is not
 
     case = apply_step(
         apmbc, at_war, make_step(3, "suspend_for_armed_conflict", D("2025-12-27")), TODAY
@@ -257,6 +259,7 @@ def test_suspend_refused_without_an_armed_conflict(apmbc: Engine, make_step: Mak
     with pytest.raises(NotAllowed) as exc:
         apply_step(apmbc, case, make_step(2, "suspend_for_armed_conflict", D("2025-12-27")), TODAY)
     assert "record_armed_conflict" in exc.value.message
+    assert exc.value.field == "trigger"
 
 
 def test_end_of_the_armed_conflict_is_the_effective_date(
