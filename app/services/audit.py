@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +19,7 @@ from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.paging import Page
 from app.services.recording import to_record
-from app.services.spreadsheet import safe_row
+from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
 CSV_COLUMNS = (
@@ -170,17 +168,13 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
 
 
 def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for record in records:
-        row = record.to_json()
-        row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
-        writer.writerow(safe_row(row))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+    return csv_chunks(CSV_COLUMNS, map(_csv_row, records))
+
+
+def _csv_row(record: EventRecord) -> dict[str, object]:
+    row = record.to_json()
+    row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
+    return row
 
 
 def _json(records: Iterator[EventRecord]) -> Iterator[str]:

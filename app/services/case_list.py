@@ -3,8 +3,6 @@ name or code, filters, a sort, one page at a time; read from the cases' projecti
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +16,7 @@ from app.persistence.models import Case
 from app.services.context import Tracker
 from app.services.paging import Page
 from app.services.queries import case_summary
-from app.services.spreadsheet import safe_cell
+from app.services.spreadsheet import csv_chunks
 
 STATUSES = ("open", "closed")
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -107,16 +105,10 @@ def search_cases(
 def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> Iterator[str]:
     """Every case that matches, as CSV, streamed; cells a spreadsheet would run are made text."""
     query = where.apply(tracker, select(Case)).order_by(*_order(sort))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
     with tracker.snapshot() as session:
-        for row in session.scalars(query.execution_options(yield_per=500)):
-            writer.writerow({k: safe_cell(v) for k, v in _listed(tracker, session, row).items()})
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+        rows = session.scalars(query.execution_options(yield_per=500))
+        listed = (_listed(tracker, session, row) for row in rows)
+        yield from csv_chunks(CSV_COLUMNS, ({k: c[k] for k in CSV_COLUMNS} for c in listed))
 
 
 def _order(sort: str) -> tuple[Any, ...]:
