@@ -35,11 +35,12 @@ from app.services.recording import (
     check_version,
     event_records,
     now,
+    opening_record,
     project,
     projected_state,
 )
 from app.services.users import active_user, require_role, system_user
-from app.services.views import CaseView, build_view, load_case
+from app.services.views import CaseView, build_view, load_case, projected_view
 
 WRITERS = ("clerk", "admin")
 REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
@@ -197,8 +198,9 @@ def advance(
         check_version(row, expected_version)
         user = active_user(session, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
-        record_step(tracker, session, writing, user, NewStep(trigger, span, comment, evidence))
-        return build_view(tracker, session, row, event_records(session, row))
+        new = NewStep(trigger, span, comment, evidence)
+        recorded = record_step(tracker, session, writing, user, new)
+        return projected_view(tracker, session, row, opening_record(session, row), recorded)
 
 
 @dataclass(frozen=True)
@@ -232,9 +234,9 @@ def record_step(
     user: User,
     new: NewStep,
     today: date | None = None,
-) -> None:
+) -> EventRecord:
     """Check one new step against the case as it stands, append it and move `case` on;
-    `today` bounds its date (the sweep may judge an earlier day)."""
+    `today` bounds its date (the sweep may judge an earlier day). Returns the new event."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
     engine = tracker.engine(case.flow)
@@ -251,9 +253,10 @@ def record_step(
         evidence=transition.parse_evidence(new.evidence or {}),
     )
     moved = apply_step(engine, case.state, step, today or tracker.today())
-    append_event(session, case.row, step, moved.state, user)
+    recorded = append_event(session, case.row, step, moved.state, user)
     project(case.row, case.flow, moved)
     case.state = moved
+    return recorded
 
 
 def correct(

@@ -275,6 +275,12 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
+SCHEMAS["RecordedCase"] = _obj(
+    "The case as it stands after the step (getCase reads its history), with the event recorded",
+    **{k: v for k, v in SCHEMAS["Case"]["properties"].items() if k != "history"},
+    recorded_event=_ref("Event"),
+)
+
 ERRORS = {
     400: "Malformed: the body is not a JSON object, a value has the wrong type, or a page or "
     "date parameter is not valid",
@@ -398,7 +404,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/cases/{reference}/events": {
             "post": _op("recordEvent", "Advance a case: record a step with its date and evidence "
                         "(the trigger's roles); expected_version guards against a lost update",
-                        "reference csrf", (201, "Case", "The updated case"),
+                        "reference csrf", (201, "RecordedCase", "The case after the step"),
                         400, 401, 403, 404, 409, 413, 422, body="NewEvent"),
         },
         "/api/v1/pending": {
