@@ -200,7 +200,9 @@ def advance(
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         new = NewStep(trigger, span, comment, evidence)
         recorded = record_step(tracker, session, writing, user, new)
-        return projected_view(tracker, session, row, opening_record(session, row), recorded)
+        # the opening says when the procedure began only while no step does (never, after one)
+        opening = opening_record(session, row) if writing.state.began_on is None else None
+        return projected_view(tracker, session, row, opening, recorded)
 
 
 @dataclass(frozen=True)

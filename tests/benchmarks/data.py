@@ -94,8 +94,8 @@ def build_cases(tracker: Tracker, n: int, readings: int = 0, batch: int = 2000) 
             cases.append(case)
             events.extend(case_events)
         with tracker.transaction() as session:
-            session.execute(insert(Case), cases)
-            session.execute(insert(Event), events)
+            session.execute(insert(Case.__table__), cases)
+            session.execute(insert(Event.__table__), events)
     return written
 
 
