@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.domain.audit import ChainBreak, EventRecord, verify_chain
+from app.domain.audit import ChainBreak, EventRecord, utc_iso, verify_chain
 from app.domain.errors import InvalidInput
 from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
@@ -105,6 +105,69 @@ def search_events(
         )
         items = [to_record(reference, event) for event, reference in rows]
     return EventPage(items, total, page, per_page)
+
+
+@dataclass(frozen=True)
+class EventSlice:
+    """A page of the log, newest first, and the positions to read on from: the page of newer
+    events and the page of older ones (None at either end)."""
+
+    items: list[EventRecord]
+    newer: str | None
+    older: str | None
+
+
+def browse_events(
+    tracker: Tracker,
+    where: EventFilter,
+    newer_than: str | None = None,
+    older_than: str | None = None,
+    oldest: bool = False,
+    per_page: int = 50,
+) -> EventSlice:
+    """A page of the events that match, newest recorded first: from the newest, from the
+    oldest, or next to a position a previous page gave. Each page costs the same anywhere in
+    a log of any length (keyset pagination: no OFFSET, no count)."""
+    per_page = min(max(1, per_page), 500)
+    key = tuple_(Event.recorded_at, Event.id)
+    query = where.apply(_log_query())
+    forward = newer_than is not None or oldest  # read oldest first, then turn the page round
+    if newer_than is not None:
+        query = query.where(key > _position(newer_than, "newer_than"))
+    elif older_than is not None:
+        query = query.where(key < _position(older_than, "older_than"))
+    order = (
+        (Event.recorded_at, Event.id) if forward else (Event.recorded_at.desc(), Event.id.desc())
+    )
+    with tracker.snapshot() as session:
+        rows = list(session.execute(query.order_by(*order).limit(per_page + 1)))
+    more = len(rows) > per_page
+    found = [(to_record(reference, event), event.id) for event, reference in rows[:per_page]]
+    if forward:
+        found.reverse()
+    first = _cursor(*found[0]) if found else None
+    last = _cursor(*found[-1]) if found else None
+    if forward:
+        return EventSlice([r for r, _ in found], first if more else None, None if oldest else last)
+    came_from_newer = older_than is not None
+    return EventSlice(
+        [r for r, _ in found], first if came_from_newer else None, last if more else None
+    )
+
+
+def _cursor(record: EventRecord, event_id: int) -> str:
+    return f"{utc_iso(record.recorded_at)}~{event_id}"
+
+
+def _position(cursor: str, field: str) -> tuple[datetime, int]:
+    moment, _, event_id = cursor.partition("~")
+    try:
+        return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), int(event_id)
+    except ValueError:
+        raise InvalidInput(
+            f"{field}: {cursor!r} is not a position in the log; follow the pager's links",
+            field=field,
+        ) from None
 
 
 def _all_records(
