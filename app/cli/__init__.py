@@ -30,13 +30,13 @@ from app.cli.base import (
     fail,
     json_option,
 )
-from app.cli.text import print_case, print_pending
+from app.cli.text import print_case, print_cases, print_pending
 from app.cli.transfer import cases_export, cases_import
 from app.cli.users import users_group
 from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
-from app.services import audit, cases, demo, queries
+from app.services import audit, case_list, cases, demo, queries
 from app.services.views import workflow_json
 
 db_group = TrackerGroup("db", help="Database schema (Alembic).")
@@ -83,18 +83,31 @@ def cases_open(
 
 
 @cases_group.command("list")
-@click.option("--state", help="Only cases in this stage")
+@click.option("--search", help="A reference, or a country's name or code")
+@click.option("--kind", help="Only cases of this kind (withdrawal, suspension_claim, ...)")
 @click.option("--treaty", help="Only cases under this treaty")
 @click.option("--country", help="Only cases of this country")
+@click.option("--stage", "--state", "stage", help="Only cases in this stage")
+@click.option("--status", type=click.Choice(case_list.STATUSES), help="Open or closed cases")
+@click.option("--practice", is_flag=True, help="Include the practice cases")
+@click.option("--sort", type=click.Choice(sorted(case_list.SORTS)), default="reference")
 @json_option
 @command()
-def cases_list(state: str | None, treaty: str | None, country: str | None, as_json: bool) -> None:
-    """List cases."""
-    rows = queries.list_cases(tracker_of(), state, treaty, country)
-    if as_json:
-        return emit(rows)
-    for r in rows:
-        click.echo(f"{r['reference']:<34} {r['state']:<26} effective {r['effective'] or '-'}")
+def cases_list(
+    search: str | None,
+    kind: str | None,
+    treaty: str | None,
+    country: str | None,
+    stage: str | None,
+    status: str | None,
+    practice: bool,
+    sort: str,
+    as_json: bool,
+) -> None:
+    """List every case, open or closed, that matches."""
+    where = case_list.CaseFilter(search, kind, treaty, country, stage, status, practice)
+    rows = list(case_list.every_case(tracker_of(), where, sort))
+    emit(rows) if as_json else print_cases(rows, click.echo)
 
 
 @cases_group.command("show")

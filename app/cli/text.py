@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+
+from tabulate import tabulate
 
 Echo = Callable[[str], Any]
 
@@ -42,12 +44,42 @@ def print_case(case: dict[str, Any], echo: Echo) -> None:
             echo(f"        {e['comment']}")
 
 
+def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Rows under their headers, in aligned columns (dates and words to the left)."""
+    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+
+
+def days_from_today(days: int) -> str:
+    """ "in 30 days", "today", "182 days overdue"."""
+    if days == 0:
+        return "today"
+    unit = "day" if abs(days) == 1 else "days"
+    return f"in {days} {unit}" if days > 0 else f"{-days} {unit} overdue"
+
+
 def print_pending(items: list[dict[str, Any]], echo: Echo) -> None:
-    """One line per open case: reference, stage, next date and the steps it may take."""
+    """One row per open case: reference, stage, next date and the steps it may take."""
     if not items:
         echo("nothing pending")
+        return
+    rows = []
     for p in items:
         nxt = p["next_date"]
-        when = f"{nxt['what']} {nxt['on']} (in {nxt['days_from_today']} days)" if nxt else ""
-        steps = ", ".join(s["trigger"] for s in p["steps"])
-        echo(f"{p['reference']:<34} {p['state']:<24} {when:<36} {steps}")
+        when = f"{nxt['on']} ({days_from_today(nxt['days_from_today'])})" if nxt else "-"
+        what = nxt["what"] if nxt else ""
+        steps = ", ".join(s["label"] for s in p["steps"])
+        rows.append((p["reference"], p["stage"]["label"], when, what, steps))
+    echo(table(("Case", "Stage", "Next date", "What", "Next steps"), rows))
+
+
+def print_cases(items: list[dict[str, Any]], echo: Echo) -> None:
+    """One row per case: reference, country, treaty, stage and its dates."""
+    if not items:
+        echo("no case matches")
+        return
+    rows = [
+        (c["reference"], c["country_name"], c["treaty_name"], c["stage"], c["began"] or "-",
+         c["effective"] or "-", c["next_date"] or "-")
+        for c in items
+    ]  # fmt: skip
+    echo(table(("Case", "Country", "Treaty", "Stage", "Began", "Effective", "Next date"), rows))

@@ -102,13 +102,20 @@ def search_cases(
     return CasePage(items, total, page, per_page)
 
 
-def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> Iterator[str]:
-    """Every case that matches, as CSV, streamed; cells a spreadsheet would run are made text."""
+def every_case(
+    tracker: Tracker, where: CaseFilter, sort: str = "reference"
+) -> Iterator[dict[str, Any]]:
+    """Every case that matches, streamed from one snapshot."""
     query = where.apply(tracker, select(Case)).order_by(*_order(sort))
     with tracker.snapshot() as session:
         rows = session.scalars(query.execution_options(yield_per=500))
-        listed = (_listed(tracker, session, row) for row in rows)
-        yield from csv_chunks(CSV_COLUMNS, ({k: c[k] for k in CSV_COLUMNS} for c in listed))
+        yield from (_listed(tracker, session, row) for row in rows)
+
+
+def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> Iterator[str]:
+    """Every case that matches, as CSV, streamed; cells a spreadsheet would run are made text."""
+    listed = every_case(tracker, where, sort)
+    yield from csv_chunks(CSV_COLUMNS, ({k: c[k] for k in CSV_COLUMNS} for c in listed))
 
 
 def _order(sort: str) -> tuple[Any, ...]:

@@ -306,9 +306,12 @@ def test_seed_demo_adds_the_real_cases_and_one_practice_case_per_workflow(run: C
     assert out.startswith(f"{expected} case(s) added"), out
     assert LV in out and PRACTICE in out
 
-    rows = run.json("cases", "list")
+    rows = run.json("cases", "list", "--practice")
     references = {r["reference"] for r in rows}
     assert len(rows) == expected
+    assert {r["reference"] for r in run.json("cases", "list")} == references - {
+        r["reference"] for r in rows if r["practice"]
+    }, "practice cases are listed only when asked for"
     assert references >= REAL_CASES
     practice = [r for r in rows if r["practice"]]
     assert {r["workflow"] for r in practice} == workflows
@@ -324,7 +327,7 @@ def test_seed_demo_twice_adds_nothing(seeded: Cli, db_engine: Engine) -> None:
 
 def test_seed_demo_json(run: Cli) -> None:
     added = run.json("seed-demo")["added"]
-    assert set(added) == {r["reference"] for r in run.json("cases", "list")}
+    assert set(added) == {r["reference"] for r in run.json("cases", "list", "--practice")}
     assert run.json("seed-demo") == {"added": []}
 
 
@@ -567,19 +570,26 @@ def test_cases_list_json_and_filters(seeded: Cli) -> None:
     assert {"BI-ROME-STATUTE-2016", "PH-ROME-STATUTE-2018"} <= {r["reference"] for r in rome}
     assert {r["treaty"] for r in rome} == {"rome-statute"}
 
-    text_ = seeded.ok("cases", "list").stdout
-    assert len(text_.splitlines()) == len(rows)
-    assert LV in text_
+    header, rule, *lines = seeded.ok("cases", "list").stdout.splitlines()
+    assert header.split()[:3] == ["Case", "Country", "Treaty"] and set(rule) == {"-", " "}
+    assert len(lines) == len(rows)
+    latvia = next(line for line in lines if line.startswith(LV))
+    assert "Latvia" in latvia and "2025-12-27" in latvia
+    assert latvia.index("2025-12-27") == header.index("Effective"), "columns line up"
+
+    closed = seeded.json("cases", "list", "--status", "closed", "--search", "latvia")
+    assert [r["reference"] for r in closed] == [LV]
 
 
 @pytest.mark.parametrize(
     ("args", "field", "mentions"),
     [
-        (["--state", "flying"], "state", ["'flying'", "drafting", "effective"]),
+        (["--stage", "flying"], "stage", ["'flying'", "drafting", "effective"]),
+        (["--kind", "divorce"], "kind", ["'divorce'", "withdrawal"]),
         (["--country", "XQ"], "country", ["'XQ'"]),
         (["--treaty", "nato"], "treaty", ["'nato'", "apmbc"]),
     ],
-    ids=["unknown-state", "unknown-country", "unknown-treaty"],
+    ids=["unknown-stage", "unknown-kind", "unknown-country", "unknown-treaty"],
 )
 def test_cases_list_bad_filter(
     seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
@@ -1191,7 +1201,7 @@ def test_sweep_refuses_a_day_after_the_injected_today(seeded: Cli, today: Today)
 def test_pending_json_lists_the_open_cases_with_their_triggers(seeded: Cli) -> None:
     items = seeded.json("pending")
     by_ref = {p["reference"]: p for p in items}
-    practice = {r["reference"] for r in seeded.json("cases", "list") if r["practice"]}
+    practice = {r["reference"] for r in seeded.json("cases", "list", "--practice") if r["practice"]}
     assert practice <= by_ref.keys()
     for p in items:
         assert {"reference", "state", "steps", "next_date"} <= p.keys()
@@ -1205,7 +1215,9 @@ def test_pending_json_lists_the_open_cases_with_their_triggers(seeded: Cli) -> N
     assert LV not in by_ref, "an effective case is not pending"
 
     out = seeded.ok("pending").stdout
-    assert PRACTICE in out and "submit_to_parliament" in out
+    assert out.splitlines()[0].split()[:2] == ["Case", "Stage"]
+    practice = next(line for line in out.splitlines() if line.startswith(PRACTICE + " "))
+    assert "Drafting" in practice and "Bill submitted to parliament" in practice, "labels, not ids"
 
 
 def test_pending_as_of_a_past_date(seeded: Cli) -> None:
@@ -1262,7 +1274,7 @@ def test_audit_verify_names_the_first_edited_event(seeded: Cli, db_engine: Engin
 
 def test_audit_export_json(seeded: Cli) -> None:
     events = exported(seeded)
-    references = [r["reference"] for r in seeded.json("cases", "list")]
+    references = [r["reference"] for r in seeded.json("cases", "list", "--practice")]
     histories = {ref: show(seeded, ref)["history"] for ref in references}
     assert len(events) == sum(len(h) for h in histories.values())
     for e in events:
@@ -1381,14 +1393,14 @@ def test_demo_no_serve_seeds_and_prints_one_user_per_role(
         with tracker.transaction() as session:
             account = session.scalar(select(User).where(User.name == name))
             assert account is not None and account.role == role
-    references = {r["reference"] for r in run.json("cases", "list")}
+    references = {r["reference"] for r in run.json("cases", "list", "--practice")}
     assert references >= REAL_CASES and PRACTICE in references
     assert show(run, LV)["dates"]["effective"] == "2025-12-27"
 
     events = exported(run)
     second = run.ok("demo", "--no-serve").stdout
-    assert {r["reference"] for r in run.json("cases", "list")} == references
-    assert len(run.json("cases", "list")) == len(references)
+    assert {r["reference"] for r in run.json("cases", "list", "--practice")} == references
+    assert len(run.json("cases", "list", "--practice")) == len(references)
     assert exported(run) == events, "a second demo run records nothing new"
     again = _demo_users(second)
     assert set(again) == {"viewer", "clerk", "admin"}
