@@ -83,7 +83,9 @@ def test_every_operation_documents_its_errors_with_the_error_schema() -> None:
     writes = [op for item in doc["paths"].values() for m, op in item.items() if m == "post"]
     for op in writes:
         assert {"400", "401", "403", "409", "413", "422"} <= set(op["responses"])
-    conflict = doc["components"]["schemas"]["VersionConflict"]["properties"]["error"]
+    schemas = doc["components"]["schemas"]
+    conflict = schemas["VersionConflict"]["properties"]["error"]
+    conflict = schemas[conflict["$ref"].rsplit("/", 1)[1]]
     assert {"current_version", "current_state"} <= set(conflict["required"])
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "session"}
 
