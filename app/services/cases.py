@@ -29,6 +29,7 @@ from app.domain.history import (
 )
 from app.persistence.models import Case, User
 from app.services.context import Tracker
+from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
     append_event,
     case_workflow,
@@ -55,18 +56,21 @@ def open_case(
     began_on: date | None = None,
     note: str = "",
     practice: bool = False,
+    idempotency: Idempotency | None = None,
 ) -> CaseView:
     """Open a case record today for `country` leaving `treaty`, at its workflow's first stage.
 
     The procedure may have begun long before: `began_on`, when given, dates the reference, and
     the steps already taken are then recorded at their own dates. The opening is the case's
-    first event, so the audit log says who opened the record.
+    first event, so the audit log says who opened the record. With `idempotency`, the
+    answer is kept under its key in the same transaction.
     """
     opening = opening_for(tracker, country, treaty, workflow, practice)
     opening = replace(opening, began_on=began_on, note=note)
     with tracker.transaction() as session:
         row = open_in(tracker, session, active_user(session, actor), opening)
-        return build_view(tracker, session, row, event_records(session, row))
+        view = build_view(tracker, session, row, event_records(session, row))
+        return _answered(session, view, idempotency)
 
 
 @dataclass(frozen=True)
@@ -189,8 +193,10 @@ def advance(
     comment: str = "",
     evidence: Mapping[str, object] | None = None,
     expected_version: int | None = None,
+    idempotency: Idempotency | None = None,
 ) -> CaseView:
-    """Record that a case took a step on `occurred_on`, with its evidence."""
+    """Record that a case took a step on `occurred_on`, with its evidence (and, with
+    `idempotency`, the answer under its key in the same transaction)."""
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     with tracker.transaction() as session:
         row = load_case(session, reference)
@@ -198,7 +204,14 @@ def advance(
         user = active_user(session, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         record_step(tracker, session, writing, user, NewStep(trigger, span, comment, evidence))
-        return build_view(tracker, session, row, event_records(session, row))
+        view = build_view(tracker, session, row, event_records(session, row))
+        return _answered(session, view, idempotency)
+
+
+def _answered(session: Session, view: CaseView, idempotency: Idempotency | None) -> CaseView:
+    if idempotency is not None:
+        keep_answer(session, idempotency, view.to_json())
+    return view
 
 
 @dataclass(frozen=True)

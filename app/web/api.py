@@ -22,6 +22,7 @@ from app.services import audit, case_list, cases, queries, tokens
 from app.services.auth import SessionUser
 from app.services.paging import Page
 from app.services.views import load_case, workflow_json
+from app.web.api_idempotency import once
 from app.web.api_input import ApiError, body, parsed, query
 from app.web.api_requests import (
     CaseQuery,
@@ -122,17 +123,23 @@ def open_case() -> ResponseReturnValue:
             "opened_on",
         )
     new = parsed(NewCase, data)
-    view = cases.open_case(
+    answer, replayed = once(
         tracker_of(),
-        new.country,
-        new.treaty,
         caller().name,
-        workflow=new.workflow,
-        began_on=_day(new.began_on, "began_on"),
-        note=new.note or "",
+        data,
+        lambda idempotency: cases.open_case(
+            tracker_of(),
+            new.country,
+            new.treaty,
+            caller().name,
+            workflow=new.workflow,
+            began_on=_day(new.began_on, "began_on"),
+            note=new.note or "",
+            idempotency=idempotency,
+        ),
     )
-    location = url_for("api.get_case", reference=view.reference)
-    return view.to_json(), 201, {"Location": location}
+    location = url_for("api.get_case", reference=answer["reference"])
+    return answer, 201, {"Location": location, **replayed}
 
 
 @bp.get("/cases/<reference>")
@@ -143,18 +150,25 @@ def get_case(reference: str) -> ResponseReturnValue:
 
 @bp.post("/cases/<reference>/events")
 def record_event(reference: str) -> ResponseReturnValue:
-    new = parsed(NewEvent, body())
-    view = cases.advance(
+    data = body()
+    new = parsed(NewEvent, data)
+    answer, replayed = once(
         tracker_of(),
-        reference,
-        new.trigger,
-        new.occurred_on,
         caller().name,
-        new.comment or "",
-        new.evidence or {},
-        new.expected_version,
+        data,
+        lambda idempotency: cases.advance(
+            tracker_of(),
+            reference,
+            new.trigger,
+            new.occurred_on,
+            caller().name,
+            new.comment or "",
+            new.evidence or {},
+            new.expected_version,
+            idempotency,
+        ),
     )
-    return view.to_json(), 201
+    return answer, 201, replayed
 
 
 @bp.get("/pending")
