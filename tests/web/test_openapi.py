@@ -112,7 +112,7 @@ def test_the_docs_page_lists_every_operation_and_schema(
             assert f"{method.upper()} {path}" in html, (method, path)
     for name in doc["components"]["schemas"]:
         assert f'id="schema-{name}"' in html, name
-    for parameter in ("as_of", "per_page", "X-CSRFToken", "reference"):
+    for parameter in ("as_of", "per_page", "X-CSRFToken", "Idempotency-Key", "reference"):
         assert f"<code>{parameter}</code>" in html
     assert "Authorization: Bearer" in html and "curl" in html
     assert "<script" not in html
