@@ -90,14 +90,14 @@ def _unclean(field: str) -> None:
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def parsed(model: type[Model], data: dict[str, Any]) -> Model:
+def parsed(model: type[Model], data: dict[str, Any], in_query: bool = False) -> Model:
     """`data` as `model`, or ApiError 400 naming the first field at fault and what it allows."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "body"
-        allowed = _allowed(_properties(model).get(field, {}))
+        allowed = _allowed(_properties(model).get(field, {}), null=not in_query)
         missing = "required: " if first["type"] == "missing" else ""
         raise ApiError(400, "malformed", f"{field}: {missing}{allowed}", field) from None
 
@@ -105,7 +105,7 @@ def parsed(model: type[Model], data: dict[str, Any]) -> Model:
 def query(model: type[Model]) -> Model:
     """The query string as `model`; a blank value counts as not given."""
     given = {k: v for k, v in request.args.items() if v.strip()}
-    return parsed(model, given)
+    return parsed(model, given, in_query=True)
 
 
 @cache
@@ -114,11 +114,12 @@ def _properties(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
     return properties
 
 
-def _allowed(schema: dict[str, Any]) -> str:
-    """What a field's JSON Schema allows, in words: 'a whole number from 1 to 200, or null'."""
+def _allowed(schema: dict[str, Any], null: bool) -> str:
+    """What a field's JSON Schema allows, in words: 'a whole number from 1 to 200, or null'
+    (a query string has no null: a parameter is given or not)."""
     options = schema.get("anyOf", [schema])
     words = [_kind(s) for s in options if s.get("type") != "null"]
-    return " or ".join(words) + (", or null" if len(words) < len(options) else "")
+    return " or ".join(words) + (", or null" if null and len(words) < len(options) else "")
 
 
 def _kind(schema: dict[str, Any]) -> str:
@@ -130,10 +131,7 @@ def _kind(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         return "one of " + ", ".join(map(str, schema["enum"]))
     if kind == "string":
-        details = [schema["format"]] if "format" in schema else []
-        return (
-            "a string"
-            + (", not blank" if schema.get("minLength") else "")
-            + "".join(f" ({d})" for d in details)
-        )
+        blank = ", not blank" if schema.get("minLength") else ""
+        shape = f" ({schema['format']})" if "format" in schema else ""
+        return f"a string{blank}{shape}"
     return "a value"

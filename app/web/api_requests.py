@@ -39,6 +39,10 @@ def _digits(value: object) -> object:
     return value
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 class Body(BaseModel):
     """A request body: the keys named are required; other keys are ignored."""
 
@@ -113,8 +117,8 @@ class CaseQuery(PageQuery):
     status: Annotated[str, _checked_by_service({"enum": list(STATUSES)})] | None = Field(
         None, description="open or closed (a final stage)"
     )
-    practice: Literal["true", "false", "1", "0"] | None = Field(
-        None, description="true: practice cases too"
+    practice: Annotated[Literal["true", "false", "1", "0"], BeforeValidator(_lower)] | None = Field(
+        None, description="true: practice cases too (any case of the letters)"
     )
     sort: Annotated[str, _checked_by_service({"enum": list(CASE_SORTS)})] = "reference"
 

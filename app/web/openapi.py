@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
-from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
 from app.web.api_models import RESPONSES
 from app.web.api_requests import (
@@ -39,8 +39,10 @@ class _Generator(GenerateJsonSchema):
 
 def _schemas() -> dict[str, Schema]:
     """Every request and response model's JSON Schema, referring to each other as components."""
-    models = [(m, "validation") for m in (*REQUESTS, *RESPONSES)]
-    _, top = models_json_schema(models, ref_template=REF, schema_generator=_Generator)  # type: ignore[arg-type]
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in (*REQUESTS, *RESPONSES)
+    ]
+    _, top = models_json_schema(models, ref_template=REF, schema_generator=_Generator)
     schemas: dict[str, Schema] = top["$defs"]
     return schemas
 
