@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import ClassVar, Protocol
 
 from dateutil.relativedelta import relativedelta
@@ -28,11 +29,11 @@ class NoticePeriod:
 
     def after(self, start: date) -> date:
         """The day the period ends when it starts on `start`."""
-        return start + relativedelta(months=self.months, days=self.days)
+        return _plus(start, self.months, self.days)
 
     def clips(self, start: date) -> bool:
         """Whether the months land on a shorter month, so the day is clipped to its end."""
-        return bool(self.months) and (start + relativedelta(months=self.months)).day != start.day
+        return bool(self.months) and _plus(start, self.months, 0).day != start.day
 
     def sentence(self, start: date) -> str:
         """`start + period`, with the end when a month end was clipped."""
@@ -44,6 +45,11 @@ class NoticePeriod:
     def __str__(self) -> str:
         parts = [_plural(self.months, "month"), _plural(self.days, "day")]
         return " + ".join(p for p in parts if p)
+
+
+@lru_cache(maxsize=65536)  # lists and calendars ask the same sums for every case
+def _plus(start: date, months: int, days: int) -> date:
+    return start + relativedelta(months=months, days=days)
 
 
 def _plural(n: int, unit: str) -> str:

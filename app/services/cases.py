@@ -36,11 +36,12 @@ from app.services.recording import (
     check_version,
     event_records,
     now,
+    opening_record,
     project,
     projected_state,
 )
 from app.services.users import active_user, require_role, system_user
-from app.services.views import CaseView, build_view, load_case
+from app.services.views import CaseView, build_view, load_case, projected_view
 
 WRITERS = ("clerk", "admin")
 REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
@@ -203,8 +204,11 @@ def advance(
         check_version(row, expected_version)
         user = active_user(session, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
-        record_step(tracker, session, writing, user, NewStep(trigger, span, comment, evidence))
-        view = build_view(tracker, session, row, event_records(session, row))
+        new = NewStep(trigger, span, comment, evidence)
+        recorded = record_step(tracker, session, writing, user, new)
+        # the opening says when the procedure began only while no step does (never, after one)
+        opening = opening_record(session, row) if writing.state.began_on is None else None
+        view = projected_view(tracker, session, row, opening, recorded)
         return _answered(session, view, idempotency)
 
 
@@ -245,9 +249,9 @@ def record_step(
     user: User,
     new: NewStep,
     today: date | None = None,
-) -> None:
+) -> EventRecord:
     """Check one new step against the case as it stands, append it and move `case` on;
-    `today` bounds its date (the sweep may judge an earlier day)."""
+    `today` bounds its date (the sweep may judge an earlier day). Returns the new event."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
     engine = tracker.engine(case.flow)
@@ -264,9 +268,10 @@ def record_step(
         evidence=transition.parse_evidence(new.evidence or {}),
     )
     moved = apply_step(engine, case.state, step, today or tracker.today())
-    append_event(session, case.row, step, moved.state, user)
+    recorded = append_event(session, case.row, step, moved.state, user)
     project(case.row, case.flow, moved)
     case.state = moved
+    return recorded
 
 
 def correct(

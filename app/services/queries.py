@@ -169,13 +169,17 @@ def pending_page(
     page: int = 1,
     per_page: int | None = 50,
     sort: str = "date",
+    practice: bool | None = None,
 ) -> PendingPage:
-    """A page of `pending` (all of it when `per_page` is None), sorted by date or reference.
-    Today's list reads the cases' projections: a page costs the same at 100 or 100,000 cases."""
+    """A page of `pending` (all of it when `per_page` is None), sorted by date or reference,
+    of the practice cases or the others only when `practice` says so. Today's list reads the
+    cases' projections: a page costs the same at 100 or 100,000 cases."""
     _check_past(tracker, as_of)
     if sort not in SORTS:
         raise InvalidInput(f"sort: {sort!r} is not one of {', '.join(SORTS)}", field="sort")
     query = _filtered(tracker, select(Case), treaty, country, stage)
+    if practice is not None:
+        query = query.where(Case.practice.is_(practice))
     if as_of is not None:
         found = _pending_as_of(tracker, query.order_by(Case.reference), as_of, stage, sort)
         start = (page - 1) * (per_page or 0)

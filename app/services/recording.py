@@ -3,6 +3,7 @@ as the next hash-chained row, and rewriting the case's projection."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -61,7 +62,13 @@ def to_record(reference: str, e: Event) -> EventRecord:
     )
 
 
-def append_event(session: Session, row: Case, step: Step, to_state: str, user: User) -> None:
+def opening_record(session: Session, case: Case) -> EventRecord | None:
+    """The case's first event, its opening (what the opener said of the procedure)."""
+    event = session.scalar(select(Event).where(Event.case_id == case.id, Event.seq == 1))
+    return None if event is None else to_record(case.reference, event)
+
+
+def append_event(session: Session, row: Case, step: Step, to_state: str, user: User) -> EventRecord:
     """Add `step` as the case's next event, chained by its hash to the case's chain head; a
     case not yet stored (its opening) is inserted with its head in one statement."""
     record = EventRecord(
@@ -78,8 +85,8 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
         evidence=dict(step.evidence),
         prev_hash=row.last_hash or GENESIS,
     )
-    record_hash = compute_hash(record)
-    row.last_hash, row.event_count = record_hash, step.seq
+    record = replace(record, hash=compute_hash(record))
+    row.last_hash, row.event_count = record.hash, step.seq
     if row.id is None:
         session.flush()
     session.add(
@@ -96,9 +103,10 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
             comment=record.comment,
             evidence=dict(record.evidence),
             prev_hash=record.prev_hash,
-            hash=record_hash,
+            hash=record.hash,
         )
     )
+    return record
 
 
 def projected_state(row: Case) -> CaseState:

@@ -9,11 +9,13 @@ from sqlalchemy import func, select
 
 from app.domain.audit import EventRecord
 from app.persistence.models import Case
-from app.services.audit import EventFilter, search_events
+from app.services.audit import EventFilter, browse_events
 from app.services.context import Tracker
-from app.services.queries import PendingCase, pending
+from app.services.queries import PendingCase, pending_page
 
 UPCOMING_DAYS = 90
+UPCOMING_SHOWN = 20  # the soonest; the pending page lists them all
+RECENT_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,14 @@ class StageCount:
 class Dashboard:
     counts: list[StageCount]
     upcoming: list[PendingCase]
+    upcoming_total: int
     recent: list[EventRecord]
     today: date
 
 
 def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
-    """Counts per treaty and stage, the clock's dates within 90 days, the latest events."""
+    """Counts per treaty and stage, the soonest of the clock's dates within 90 days (and how
+    many there are), the latest events."""
     today = tracker.today()
     horizon = today + timedelta(days=UPCOMING_DAYS)
     query = (
@@ -52,5 +56,6 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
         )
         for treaty, state, n in rows
     ]
-    upcoming = [p for p in pending(tracker, due_by=horizon) if p.view.row.practice == practice]
-    return Dashboard(counts, upcoming, search_events(tracker, EventFilter(), 1, 10).items, today)
+    upcoming = pending_page(tracker, due_by=horizon, practice=practice, per_page=UPCOMING_SHOWN)
+    recent = browse_events(tracker, EventFilter(), per_page=RECENT_SHOWN).items
+    return Dashboard(counts, upcoming.items, upcoming.total, recent, today)

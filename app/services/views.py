@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -62,16 +62,19 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case as it stands (or stood on `as_of`), rebuilt from its events."""
+    """A case as it stands (or stood on `as_of`): rebuilt from its events, or read from its
+    row's projection (then `history` is None; a write also holds the event it `recorded`)."""
 
     row: Case
     workflow: Workflow
     state: CaseState
     effective: EffectiveDate | None
     available: tuple[AvailableStep, ...]
-    history: tuple[EventRecord, ...]
+    history: tuple[EventRecord, ...] | None
     steps: tuple[Step, ...] = ()
     as_of: date | None = None
+    opening: EventRecord | None = None
+    recorded: EventRecord | None = None
 
     @property
     def reference(self) -> str:
@@ -80,12 +83,13 @@ class CaseView:
     def timeline(self) -> list[TimelineEntry]:
         """Each recorded step with the corrections of it and the undo that voided it, if any."""
         current = {s.seq: s for s in self.steps}
+        history = self.history or ()
         entries = {
             r.seq: TimelineEntry(r, current.get(r.seq), [], None)
-            for r in self.history
+            for r in history
             if r.trigger not in (CORRECT, UNDO, OPEN)
         }
-        for r in self.history:
+        for r in history:
             if r.trigger == CORRECT and int(r.evidence["corrects"]) in entries:
                 entries[int(r.evidence["corrects"])].corrections.append(r)
             elif r.trigger == UNDO and int(r.evidence["undoes"]) in entries:
@@ -105,8 +109,7 @@ class CaseView:
         the opener gave; None when neither is known yet."""
         if self.state.began_on is not None:
             return self.state.began_on, "first step"
-        opening = next((r for r in self.history if r.trigger == OPEN), None)
-        given = opening.evidence.get("began_on") if opening else None
+        given = self.opening.evidence.get("began_on") if self.opening else None
         return (date.fromisoformat(given), "given when the case was opened") if given else None
 
     def to_json(self) -> dict[str, Any]:
@@ -140,7 +143,8 @@ class CaseView:
                 "revoked": _iso(self.state.revoked_on),
             },
             "available_triggers": [a.to_json() for a in self.available],
-            "history": [h.to_json() for h in self.history],
+            **({} if self.history is None else {"history": [h.to_json() for h in self.history]}),
+            **({} if self.recorded is None else {"recorded_event": self.recorded.to_json()}),
         }
 
 
@@ -161,24 +165,25 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    return _view(row, workflow, fold(workflow, steps), tuple(records), tuple(steps), as_of)
+    opening = next((r for r in records if r.trigger == OPEN), None)
+    view = _view(row, workflow, fold(workflow, steps))
+    return replace(view, history=tuple(records), steps=tuple(steps), as_of=as_of, opening=opening)
 
 
-def projected_view(tracker: Tracker, session: Session, row: Case) -> CaseView:
-    """The case as its row's projection has it, without its history: lists, pending steps and
-    calendars read this, no event."""
-    workflow = tracker.case_workflow(session, row.workflow, row.workflow_version)
-    return _view(row, workflow, projected_state(row), (), ())
-
-
-def _view(
+def projected_view(
+    tracker: Tracker,
+    session: Session,
     row: Case,
-    workflow: Workflow,
-    state: CaseState,
-    history: tuple[EventRecord, ...],
-    steps: tuple[Step, ...],
-    as_of: date | None = None,
+    opening: EventRecord | None = None,
+    recorded: EventRecord | None = None,
 ) -> CaseView:
+    """The case as its row's projection has it, without its history: lists, pending steps,
+    calendars and the answer to a write read this, no event but the ones given."""
+    workflow = tracker.case_workflow(session, row.workflow, row.workflow_version)
+    return replace(_view(row, workflow, projected_state(row)), opening=opening, recorded=recorded)
+
+
+def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
     return CaseView(
         row=row,
@@ -188,9 +193,7 @@ def _view(
         available=tuple(
             AvailableStep(t, due.get(t.trigger)) for t in workflow.available(state.state)
         ),
-        history=history,
-        steps=steps,
-        as_of=as_of,
+        history=None,
     )
 
 

@@ -80,8 +80,8 @@ class CaseDates(Answer):
     revoked: date | None = Field(description="the day the notification was revoked, if it was")
 
 
-class Case(Answer):
-    """A case as it stands (or stood on as_of), rebuilt from its events"""
+class CaseState(Answer):
+    """What a case and the answer to a step on it both say"""
 
     reference: str
     country: str = Field(description="ISO 3166-1 alpha-2 code (ZZ for a practice case)")
@@ -104,7 +104,19 @@ class Case(Answer):
     as_of: date | None = Field(description="the past date the case was rebuilt for, if asked")
     dates: CaseDates
     available_triggers: list[AvailableTrigger]
+
+
+class Case(CaseState):
+    """A case as it stands (or stood on as_of), rebuilt from its events"""
+
     history: list[Event]
+
+
+class RecordedCase(CaseState):
+    """The case as it stands after the step (getCase reads its history), with the event
+    recorded"""
+
+    recorded_event: Event
 
 
 class Listed(Answer):
@@ -271,6 +283,7 @@ class VersionConflict(Answer):
 
 RESPONSES: tuple[type[BaseModel], ...] = (
     Case,
+    RecordedCase,
     CaseList,
     PendingList,
     EventList,

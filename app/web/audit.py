@@ -14,7 +14,6 @@ from app.services.checkpoint_key import existing_key, instance_key
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
-from app.web.params import page_number
 
 bp = Blueprint("audit", __name__)
 PER_PAGE = 50
@@ -37,11 +36,17 @@ def _log_page(
 ) -> tuple[str, int]:
     chosen = {k: request.args.get(k, "") for k in FILTERS}
     try:
-        number = page_number(request.args.get("page"))
-        page = audit.search_events(tracker_of(), _filter(), number, PER_PAGE)
+        page = audit.browse_events(
+            tracker_of(),
+            _filter(),
+            newer_than=request.args.get("newer_than") or None,
+            older_than=request.args.get("older_than") or None,
+            oldest=request.args.get("oldest") == "1",
+            per_page=PER_PAGE,
+        )
         error = None
     except DomainError as exc:
-        page, error = audit.EventPage([], 0, 1, PER_PAGE), exc
+        page, error = audit.EventSlice([], None, None), exc
     refused = isinstance(checked, DomainError)
     return render_template(
         "audit.html",

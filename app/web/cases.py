@@ -62,7 +62,7 @@ def _newer_events(view: CaseView) -> list[EventRecord]:
     """The events recorded since the version the user's form was made from (each event moves
     the case's version by one, from 1 at opening)."""
     seen = _version()
-    return [r for r in view.history if seen is not None and r.seq >= seen]
+    return [r for r in view.history or () if seen is not None and r.seq >= seen]
 
 
 @bp.get("/cases/<reference>")

@@ -166,7 +166,7 @@ def _paths() -> dict[str, Any]:
         "/api/v1/cases/{reference}/events": {
             "post": _op("recordEvent", "Advance a case: record a step with its date and evidence "
                         "(the trigger's roles); expected_version guards against a lost update",
-                        (201, "Case", "The updated case"), *WRITE_ERRORS, 404,
+                        (201, "RecordedCase", "The case after the step"), *WRITE_ERRORS, 404,
                         params="reference csrf idempotency", body="NewEvent",
                         headers="Idempotent-Replayed"),
         },

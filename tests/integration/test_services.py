@@ -584,7 +584,7 @@ def test_bad_advance_is_refused_naming_the_field_and_changes_nothing(
     # The call every bad one deviates from goes through.
     view = advance(tracker, **good)
     assert view.state.state == "presidential_signature"
-    assert view.history[-1].evidence["votes_for"] == 157
+    assert view.recorded is not None and view.recorded.evidence["votes_for"] == 157
     assert event_count(db_engine, reference) == events + 1
 
 

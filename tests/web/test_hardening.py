@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from html import unescape
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -110,13 +111,17 @@ def test_deeply_nested_json_is_a_400_in_the_api_shape(
 BAD_PAGES = ["²", "99999999999999999999", "0", "-1", "1.5", "x"]
 
 
-@pytest.mark.parametrize("value", BAD_PAGES)
-def test_a_bad_audit_page_number_is_a_400_naming_page(
-    practice: Tracker, signed_in: SignIn, value: str
+BAD_POSITIONS = ["²", "99999999999999999999", "2026-01-01T00:00:00.000000Z~x", "~1", "x~1"]
+
+
+@pytest.mark.parametrize("value", BAD_POSITIONS)
+@pytest.mark.parametrize("name", ["older_than", "newer_than"])
+def test_a_bad_audit_page_position_is_a_400_naming_it(
+    practice: Tracker, signed_in: SignIn, name: str, value: str
 ) -> None:
-    response = signed_in("viewer").get("/audit", query_string={"page": value})
+    response = signed_in("viewer").get("/audit", query_string={name: value})
     assert response.status_code == 400
-    assert "page: a whole number from 1 to 1000000" in html_of(response)
+    assert f"{name}: {value!r} is not a position in the log" in unescape(html_of(response))
 
 
 @pytest.mark.parametrize("value", BAD_PAGES)
