@@ -214,6 +214,7 @@ def advance(
 
 def _answered(session: Session, view: CaseView, idempotency: Idempotency | None) -> CaseView:
     if idempotency is not None:
+        session.flush()  # the case's version moves at the flush: the kept answer must say so
         keep_answer(session, idempotency, view.to_json())
     return view
 
