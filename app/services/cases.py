@@ -29,6 +29,7 @@ from app.domain.history import (
 )
 from app.persistence.models import Case, User
 from app.services.context import Tracker
+from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
     append_event,
     case_workflow,
@@ -56,18 +57,21 @@ def open_case(
     began_on: date | None = None,
     note: str = "",
     practice: bool = False,
+    idempotency: Idempotency | None = None,
 ) -> CaseView:
     """Open a case record today for `country` leaving `treaty`, at its workflow's first stage.
 
     The procedure may have begun long before: `began_on`, when given, dates the reference, and
     the steps already taken are then recorded at their own dates. The opening is the case's
-    first event, so the audit log says who opened the record.
+    first event, so the audit log says who opened the record. With `idempotency`, the
+    answer is kept under its key in the same transaction.
     """
     opening = opening_for(tracker, country, treaty, workflow, practice)
     opening = replace(opening, began_on=began_on, note=note)
     with tracker.transaction() as session:
         row = open_in(tracker, session, active_user(session, actor), opening)
-        return build_view(tracker, session, row, event_records(session, row))
+        view = build_view(tracker, session, row, event_records(session, row))
+        return _answered(session, view, idempotency)
 
 
 @dataclass(frozen=True)
@@ -190,8 +194,10 @@ def advance(
     comment: str = "",
     evidence: Mapping[str, object] | None = None,
     expected_version: int | None = None,
+    idempotency: Idempotency | None = None,
 ) -> CaseView:
-    """Record that a case took a step on `occurred_on`, with its evidence."""
+    """Record that a case took a step on `occurred_on`, with its evidence (and, with
+    `idempotency`, the answer under its key in the same transaction)."""
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     with tracker.transaction() as session:
         row = load_case(session, reference)
@@ -202,7 +208,15 @@ def advance(
         recorded = record_step(tracker, session, writing, user, new)
         # the opening says when the procedure began only while no step does (never, after one)
         opening = opening_record(session, row) if writing.state.began_on is None else None
-        return projected_view(tracker, session, row, opening, recorded)
+        view = projected_view(tracker, session, row, opening, recorded)
+        return _answered(session, view, idempotency)
+
+
+def _answered(session: Session, view: CaseView, idempotency: Idempotency | None) -> CaseView:
+    if idempotency is not None:
+        session.flush()  # the case's version moves at the flush: the kept answer must say so
+        keep_answer(session, idempotency, view.to_json())
+    return view
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ the caller, whose role the services check."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, jsonify, request, url_for
@@ -19,8 +20,19 @@ from app.domain.engine import diagram_source
 from app.domain.errors import Conflict, DomainError, InvalidInput
 from app.services import audit, case_list, cases, queries, tokens
 from app.services.auth import SessionUser
+from app.services.paging import Page
 from app.services.views import load_case, workflow_json
-from app.web.api_input import ApiError, body, number, page_args, text
+from app.web.api_idempotency import once
+from app.web.api_input import ApiError, body, parsed, query
+from app.web.api_requests import (
+    CaseQuery,
+    CaseReadQuery,
+    EventQuery,
+    NewCase,
+    NewEvent,
+    PageQuery,
+    PendingQuery,
+)
 from app.web.status import http_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,39 +77,38 @@ def caller() -> SessionUser:
     return user
 
 
-def _day(name: str) -> Any:
-    value = request.args.get(name)
+def _day(value: str | None, name: str) -> date | None:
     return parse_date(value, name) if value else None
+
+
+def _listing(
+    endpoint: str, found: Page[Any], items: list[Any], **extra: Any
+) -> ResponseReturnValue:
+    """A page of a list, with the address of the next page in `next` and the Link header."""
+    following = None
+    if found.page < found.pages:
+        following_page: dict[str, Any] = {**request.args.to_dict(), "page": found.page + 1}
+        following = url_for(endpoint, **following_page)
+    headers = {"Link": f'<{following}>; rel="next"'} if following else {}
+    paged = {"total": found.total, "page": found.page, "per_page": found.per_page}
+    return {"items": items, **extra, **paged, "next": following}, 200, headers
 
 
 @bp.get("/cases")
 def list_cases() -> ResponseReturnValue:
-    page, per_page = page_args()
-    args = request.args
+    asked = query(CaseQuery)
     where = case_list.CaseFilter(
-        text=args.get("q"),
-        kind=args.get("kind"),
-        treaty=args.get("treaty"),
-        country=args.get("country"),
-        stage=args.get("stage") or args.get("state"),
-        stage_param="stage" if args.get("stage") else "state",
-        status=args.get("status"),
-        practice=args.get("practice", "").lower() in ("1", "true"),
+        text=asked.q,
+        kind=asked.kind,
+        treaty=asked.treaty,
+        country=asked.country,
+        stage=asked.stage or asked.state,
+        stage_param="stage" if asked.stage else "state",
+        status=asked.status,
+        practice=asked.practice in ("1", "true"),
     )
-    found = case_list.search_cases(
-        tracker_of(), where, page, per_page, args.get("sort", "reference")
-    )
-    following = None
-    if page < found.pages:
-        query: dict[str, Any] = {**args.to_dict(), "page": page + 1}
-        following = url_for("api.list_cases", **query)
-    return {
-        "items": found.items,
-        "total": found.total,
-        "page": found.page,
-        "per_page": found.per_page,
-        "next": following,
-    }
+    found = case_list.search_cases(tracker_of(), where, asked.page, asked.per_page, asked.sort)
+    return _listing("api.list_cases", found, found.items)
 
 
 @bp.post("/cases")
@@ -111,91 +122,86 @@ def open_case() -> ResponseReturnValue:
             "day the procedure began",
             "opened_on",
         )
-    began_on = text(data, "began_on", required=False)
-    view = cases.open_case(
+    new = parsed(NewCase, data)
+    answer, replayed = once(
         tracker_of(),
-        text(data, "country") or "",
-        text(data, "treaty") or "",
         caller().name,
-        workflow=text(data, "workflow", required=False),
-        began_on=parse_date(began_on, "began_on") if began_on else None,
-        note=text(data, "note", required=False) or "",
+        data,
+        lambda idempotency: cases.open_case(
+            tracker_of(),
+            new.country,
+            new.treaty,
+            caller().name,
+            workflow=new.workflow,
+            began_on=_day(new.began_on, "began_on"),
+            note=new.note or "",
+            idempotency=idempotency,
+        ),
     )
-    location = url_for("api.get_case", reference=view.reference)
-    return view.to_json(), 201, {"Location": location}
+    location = url_for("api.get_case", reference=answer["reference"])
+    return answer, 201, {"Location": location, **replayed}
 
 
 @bp.get("/cases/<reference>")
 def get_case(reference: str) -> ResponseReturnValue:
-    return queries.get_case(tracker_of(), reference, _day("as_of")).to_json()
+    as_of = _day(query(CaseReadQuery).as_of, "as_of")
+    return queries.get_case(tracker_of(), reference, as_of).to_json()
 
 
 @bp.post("/cases/<reference>/events")
 def record_event(reference: str) -> ResponseReturnValue:
     data = body()
-    evidence = data.get("evidence") or {}
-    version = number(data, "expected_version")
-    if not isinstance(evidence, dict):
-        raise ApiError(400, "malformed", "evidence: an object of key: value", "evidence")
-    view = cases.advance(
+    new = parsed(NewEvent, data)
+    answer, replayed = once(
         tracker_of(),
-        reference,
-        text(data, "trigger") or "",
-        text(data, "occurred_on") or "",
         caller().name,
-        text(data, "comment", required=False) or "",
-        evidence,
-        version,
+        data,
+        lambda idempotency: cases.advance(
+            tracker_of(),
+            reference,
+            new.trigger,
+            new.occurred_on,
+            caller().name,
+            new.comment or "",
+            new.evidence or {},
+            new.expected_version,
+            idempotency,
+        ),
     )
-    return view.to_json(), 201
+    return answer, 201, replayed
 
 
 @bp.get("/pending")
 def pending() -> ResponseReturnValue:
-    as_of = _day("as_of")
-    page, per_page = page_args()
+    asked = query(PendingQuery)
+    as_of = _day(asked.as_of, "as_of")
     found = queries.pending_page(
         tracker_of(),
         as_of,
-        request.args.get("treaty"),
-        request.args.get("country"),
-        request.args.get("stage"),
-        page=page,
-        per_page=per_page,
-        sort=request.args.get("sort", "date"),
+        asked.treaty,
+        asked.country,
+        asked.stage,
+        page=asked.page,
+        per_page=asked.per_page,
+        sort=asked.sort,
     )
     today = as_of or tracker_of().today()
-    following = None
-    if page < found.pages:
-        query: dict[str, Any] = {**request.args.to_dict(), "page": page + 1}
-        following = url_for("api.pending", **query)
-    return {
-        "items": [p.to_json(today) for p in found.items],
-        "as_of": as_of and as_of.isoformat(),
-        "total": found.total,
-        "page": found.page,
-        "per_page": found.per_page,
-        "next": following,
-    }
+    items = [p.to_json(today) for p in found.items]
+    return _listing("api.pending", found, items, as_of=as_of and as_of.isoformat())
 
 
 @bp.get("/events")
 def events() -> ResponseReturnValue:
-    page, per_page = page_args()
+    asked = query(EventQuery)
     where = audit.EventFilter(
-        case=request.args.get("case"),
-        actor=request.args.get("actor"),
-        trigger=request.args.get("trigger"),
-        since=_day("since"),
-        until=_day("until"),
+        case=asked.case,
+        actor=asked.actor,
+        trigger=asked.trigger,
+        since=_day(asked.since, "since"),
+        until=_day(asked.until, "until"),
     )
-    found = audit.search_events(tracker_of(), where, page, per_page)
-    return {
-        "items": [e.to_json() for e in found.items],
-        "total": found.total,
-        "page": found.page,
-        "per_page": found.per_page,
-    }
+    found = audit.search_events(tracker_of(), where, asked.page, asked.per_page)
+    return _listing("api.events", found, [e.to_json() for e in found.items])
 
 
 @bp.get("/audit/verify")
@@ -218,13 +224,14 @@ def verify() -> ResponseReturnValue:
 
 @bp.get("/workflows")
 def workflows() -> ResponseReturnValue:
-    registry = tracker_of().registry
-    return {
-        "items": [
-            {"name": w.name, "version": w.version, "label": w.label, "treaty": w.treaty.code}
-            for w in registry.workflows.values()
-        ]
-    }
+    asked = query(PageQuery)
+    every = [
+        {"name": w.name, "version": w.version, "label": w.label, "treaty": w.treaty.code}
+        for w in tracker_of().registry.workflows.values()
+    ]
+    start = (asked.page - 1) * asked.per_page
+    found = Page(every[start : start + asked.per_page], len(every), asked.page, asked.per_page)
+    return _listing("api.workflows", found, found.items)
 
 
 @bp.get("/workflows/<path:name>")
@@ -260,4 +267,5 @@ def api_error(exc: ApiError) -> ResponseReturnValue:
 def http_error_json(exc: HTTPException) -> ResponseReturnValue:
     """Any HTTP error under /api/ (unknown route, wrong method, too large) as the API's JSON."""
     code = (exc.name or "error").lower().replace(" ", "_")
-    return jsonify(error_body(code, exc.description or code)), exc.code or 500
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]  # Allow
+    return jsonify(error_body(code, exc.description or code)), exc.code or 500, headers

@@ -1,17 +1,17 @@
 """What the JSON API accepts: its error type, the request body (an object, not too deep, no
-text a database cannot store, no number too long to read), text fields and pages."""
+text a database cannot store, no number too long to read), then the shape of each body and
+query string as a typed model (app/web/api_requests.py), whose JSON Schema the OpenAPI
+document carries and whose refusals name the field and what is allowed."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 from flask import request
+from pydantic import BaseModel, ValidationError
 
-from app.domain.errors import InvalidInput
-from app.web.params import in_range, optional_int, page_number
-
-MAX_PER_PAGE = 200
 MAX_DEPTH = 32  # the API's bodies are two levels deep (evidence); refuse far more
 MAX_DIGITS = 30  # Python refuses to read an int of more than 4,300 digits; no field needs 31
 
@@ -87,31 +87,51 @@ def _unclean(field: str) -> None:
     )
 
 
-def text(data: dict[str, Any], key: str, required: bool = True) -> str | None:
-    """A string field (a required one must not be blank)."""
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ApiError(400, "malformed", f"{key}: a string is required", key)
-    return value
+Model = TypeVar("Model", bound=BaseModel)
 
 
-def number(data: dict[str, Any], key: str) -> int | None:
-    """An optional whole-number field, range-checked (a string or a bool is not a number)."""
-    value = data.get(key)
+def parsed(model: type[Model], data: dict[str, Any], in_query: bool = False) -> Model:
+    """`data` as `model`, or ApiError 400 naming the first field at fault and what it allows."""
     try:
-        return None if value is None else in_range(value, key)
-    except InvalidInput as exc:
-        raise ApiError(400, "malformed", exc.message, key) from None
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "body"
+        allowed = _allowed(_properties(model).get(field, {}), null=not in_query)
+        missing = "required: " if first["type"] == "missing" else ""
+        raise ApiError(400, "malformed", f"{field}: {missing}{allowed}", field) from None
 
 
-def page_args() -> tuple[int, int]:
-    """`page` and `per_page` from the query string, each in its range."""
-    try:
-        return (
-            page_number(request.args.get("page")),
-            optional_int(request.args.get("per_page"), "per_page", 50, high=MAX_PER_PAGE),
-        )
-    except InvalidInput as exc:
-        raise ApiError(400, "malformed", exc.message, exc.field) from None
+def query(model: type[Model]) -> Model:
+    """The query string as `model`; a blank value counts as not given."""
+    given = {k: v for k, v in request.args.items() if v.strip()}
+    return parsed(model, given, in_query=True)
+
+
+@cache
+def _properties(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    properties: dict[str, dict[str, Any]] = model.model_json_schema()["properties"]
+    return properties
+
+
+def _allowed(schema: dict[str, Any], null: bool) -> str:
+    """What a field's JSON Schema allows, in words: 'a whole number from 1 to 200, or null'
+    (a query string has no null: a parameter is given or not)."""
+    options = schema.get("anyOf", [schema])
+    words = [_kind(s) for s in options if s.get("type") != "null"]
+    return " or ".join(words) + (", or null" if null and len(words) < len(options) else "")
+
+
+def _kind(schema: dict[str, Any]) -> str:
+    kind = schema.get("type")
+    if kind == "integer":
+        return f"a whole number from {schema.get('minimum')} to {schema.get('maximum')}"
+    if kind == "object":
+        return "an object of key: value"
+    if "enum" in schema:
+        return "one of " + ", ".join(map(str, schema["enum"]))
+    if kind == "string":
+        blank = ", not blank" if schema.get("minLength") else ""
+        shape = f" ({schema['format']})" if "format" in schema else ""
+        return f"a string{blank}{shape}"
+    return "a value"

@@ -9,372 +9,131 @@ from typing import Any
 
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
-from app.services.case_list import SORTS as CASE_SORTS
-from app.services.case_list import STATUSES
-from app.services.queries import SORTS as PENDING_SORTS
-from app.web.api_input import MAX_PER_PAGE
+from app.web.api_models import RESPONSES
+from app.web.api_requests import (
+    REQUESTS,
+    CaseQuery,
+    CaseReadQuery,
+    EventQuery,
+    PageQuery,
+    PendingQuery,
+)
 from app.web.links import public_base
-from app.web.params import INT_MAX, MAX_PAGE
 
 docs_bp = Blueprint("openapi", __name__)
 bp = docs_bp  # as the other web modules name theirs
 
 Schema = dict[str, Any]
-TEXT: Schema = {"type": "string"}
-INT: Schema = {"type": "integer"}
-BOOL: Schema = {"type": "boolean"}
-DAY: Schema = {"type": "string", "format": "date"}
-COUNT: Schema = {"type": "integer", "minimum": 0}
-HASH: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-ROLE: Schema = {"type": "string", "enum": ["viewer", "clerk", "admin"]}
-FILLED: Schema = {"type": "string", "minLength": 1, "pattern": r"\S"}  # not blank
+REF = "#/components/schemas/{model}"
+
+
+class _Generator(GenerateJsonSchema):
+    """Pydantic's JSON Schema, without a title for every property (the key says it)."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def _schemas() -> dict[str, Schema]:
+    """Every request and response model's JSON Schema, referring to each other as components."""
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in (*REQUESTS, *RESPONSES)
+    ]
+    _, top = models_json_schema(models, ref_template=REF, schema_generator=_Generator)
+    schemas: dict[str, Schema] = top["$defs"]
+    return schemas
+
+
+def _query(model: type[BaseModel]) -> list[Schema]:
+    """A query model's fields as OpenAPI query parameters (a missing one is null to the model,
+    absent to the client)."""
+    schema = model.model_json_schema(ref_template=REF, schema_generator=_Generator)
+    found = []
+    for name, prop in schema["properties"].items():
+        description = prop.pop("description", "")
+        if prop.get("default", "") is None:
+            del prop["default"]
+        options = [o for o in prop.pop("anyOf", [prop]) if o.get("type") != "null"]
+        found.append({"name": name, "in": "query", "required": False,
+                      "description": description, "schema": {**options[0], **prop}})  # fmt: skip
+    return found
 
 
 def _ref(name: str, kind: str = "schemas") -> Schema:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _null(schema: Schema, doc: str = "") -> Schema:
-    """The schema, or null (OpenAPI 3.1 has no `nullable`: null is a JSON Schema type)."""
-    nullable = (
-        {**schema, "type": [schema["type"], "null"]}
-        if "type" in schema
-        else {"oneOf": [schema, {"type": "null"}]}
-    )
-    return {**nullable, "description": doc} if doc else nullable
-
-
-def _arr(item: Schema) -> Schema:
-    return {"type": "array", "items": item}
-
-
-def _obj(doc: str = "", /, **properties: Schema) -> Schema:
-    """A response object: every key listed is always present, and no other key is."""
-    schema = {"type": "object", "required": list(properties), "properties": properties}
-    return {**({"description": doc} if doc else {}), **schema, "additionalProperties": False}
-
-
-def _input(doc: str, required: list[str], **properties: Schema) -> Schema:
-    """A request body: the keys named are required; other keys are ignored."""
-    return {"type": "object", "description": doc, "required": required, "properties": properties}
-
-
-def _doc(schema: Schema, doc: str, **extra: Any) -> Schema:
-    return {**schema, "description": doc, **extra}
-
-
-STEP = {
-    "trigger": TEXT,
-    "label": TEXT,
-    "roles": _arr(ROLE),
-    "due_on": _null(DAY, "for the treaty clock's steps: the day the step is due"),
-    "date_note": _doc(TEXT, "what occurred_on means for this step"),
-}
-SUMMARY = {
-    "reference": TEXT,
-    "country": _doc(TEXT, "ISO 3166-1 alpha-2 code (ZZ for a practice case)"),
-    "country_name": TEXT,
-    "treaty": TEXT,
-    "workflow": TEXT,
-    "kind": _doc(TEXT, "the kind of treaty action, e.g. withdrawal, suspension_claim"),
-    "state": TEXT,
-    "final": _doc(BOOL, "whether the case has reached a final stage"),
-    "practice": BOOL,
-    "began": _null(DAY, "when the procedure began (its first step)"),
-    "deposited": _null(DAY),
-    "effective": _null(DAY),
-    "next_date": _null(DAY, "the next date the treaty clock sets, if a step awaits one"),
-    "version": {**INT, "minimum": 1},
-}
-PAGED = {"total": COUNT, "page": {**INT, "minimum": 1}, "per_page": {**INT, "minimum": 1}}
-ERROR: Schema = {
-    "type": "object",
-    "required": ["code", "message", "field"],
-    "additionalProperties": False,
-    "properties": {
-        "code": _doc(TEXT, "e.g. malformed, unauthorized, forbidden, not_found, conflict"),
-        "message": _doc(TEXT, "what was wrong and what is allowed, for a person to read"),
-        "field": _null(TEXT, "the input at fault, when there is one"),
-        "current_version": _doc(INT, "409 on a case: the case's version now"),
-        "current_state": _doc(TEXT, "409 on a case: the case's stage now"),
-    },
-}
-DATE_RANGE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
-
-SCHEMAS: dict[str, Schema] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {"error": ERROR},
-        "additionalProperties": False,
-    },
-    "VersionConflict": {
-        "description": "A stale expected_version: the error says the case's version and stage",
-        "type": "object",
-        "required": ["error"],
-        "additionalProperties": False,
-        "properties": {
-            "error": {**ERROR, "required": [*ERROR["required"], "current_version", "current_state"]}
-        },
-    },
-    "EvidenceField": _obj(
-        key=TEXT,
-        type={"type": "string", "enum": ["text", "int", "date", "choice"]},
-        required=BOOL,
-        label=TEXT,
-        allowed=_doc(TEXT, "what is allowed, in words (e.g. 'a whole number >= 0')"),
-    ),
-    "AvailableTrigger": _obj(
-        "A step the case may take next", **STEP, evidence=_arr(_ref("EvidenceField"))
-    ),
-    "Event": _obj(
-        "One recorded event of the append-only, hash-chained log",
-        case=TEXT,
-        seq={**INT, "minimum": 1},
-        trigger=TEXT,
-        from_state=TEXT,
-        to_state=TEXT,
-        occurred_on=_doc(DAY, "the real-world date (the earliest, when only bounds are known)"),
-        occurred_until=_null(DAY, "the latest date, when only bounds are known"),
-        recorded_at={"type": "string", "format": "date-time"},
-        actor=TEXT,
-        comment=TEXT,
-        evidence={"type": "object", "additionalProperties": True},
-        prev_hash=HASH,
-        hash=HASH,
-    ),
-    "Case": _obj(
-        "A case as it stands (or stood on as_of), rebuilt from its events",
-        **{k: SUMMARY[k] for k in ("reference", "country", "country_name", "treaty")},
-        treaty_name=TEXT,
-        workflow=TEXT,
-        workflow_version=TEXT,
-        practice=BOOL,
-        opened_on=_doc(DAY, "the day the case record was opened"),
-        opened_by=_doc(TEXT, "who opened the record"),
-        procedure_began_on=_null(DAY, "the first step's date, else the one given when opened"),
-        procedure_began_from=_null(
-            {**TEXT, "enum": ["first step", "given when the case was opened"]}
-        ),
-        note=TEXT,
-        state=TEXT,
-        stage=_obj(label=TEXT, responsible=TEXT, final=BOOL),
-        version={**INT, "minimum": 1},
-        as_of=_null(DAY, "the past date the case was rebuilt for, if one was asked"),
-        dates=_obj(
-            deposited=_null(DAY),
-            effective=_null(DAY),
-            effective_basis=_null(TEXT),
-            notice_period_ends=_null(DAY),
-            armed_conflict_since=_null(DAY),
-            revoked=_null(DAY, "the day the notification was revoked, if it was"),
-        ),
-        available_triggers=_arr(_ref("AvailableTrigger")),
-        history=_arr(_ref("Event")),
-    ),
-    "CaseSummary": _obj(
-        "A case as the list shows it",
-        **SUMMARY,
-        treaty_name=TEXT,
-        stage=_doc(TEXT, "the stage's label in the case's workflow"),
-    ),
-    "PendingItem": _obj(
-        "An open case with its next steps and the next date its treaty clock sets",
-        **{k: v for k, v in SUMMARY.items() if k != "next_date"},
-        treaty_name=TEXT,
-        stage=_obj(label=TEXT, responsible=TEXT),
-        next_date=_null(_obj(on=DAY, what=TEXT, basis=TEXT, days_from_today=INT)),
-        steps=_arr(_obj(**STEP)),
-    ),
-    "WorkflowSummary": _obj(name=TEXT, version=TEXT, label=TEXT, treaty=TEXT),
-    "Workflow": _obj(
-        "A workflow definition: stages, transitions with their evidence, the clock, a diagram",
-        name=TEXT,
-        version=TEXT,
-        label=TEXT,
-        treaty=TEXT,
-        initial=TEXT,
-        clock=_null(
-            _obj(
-                article=TEXT,
-                kind=TEXT,
-                rule=TEXT,
-                notice_period=TEXT,
-                later_date_allowed=BOOL,
-                armed_conflict_deferral=BOOL,
-                earliest_notice_after_years=_null(INT),
-            )
-        ),
-        stages=_arr(_obj(id=TEXT, label=TEXT, responsible=TEXT, final=BOOL, description=TEXT)),
-        transitions=_arr(
-            _obj(
-                **STEP,
-                evidence=_arr(_ref("EvidenceField")),
-                sources=_arr(TEXT),
-                dest=TEXT,
-                guards=_arr(TEXT),
-                effects=_arr(TEXT),
-            )
-        ),
-        diagram=_obj(format={"type": "string", "const": "mermaid"}, source=TEXT),
-    ),
-    "CaseList": _obj(
-        items=_arr(_ref("CaseSummary")),
-        **PAGED,
-        next=_null(TEXT, "the address of the next page, if there is one"),
-    ),
-    "EventList": _obj(items=_arr(_ref("Event")), **PAGED),
-    "PendingList": _obj(
-        items=_arr(_ref("PendingItem")),
-        as_of=_null(DAY),
-        **PAGED,
-        next=_null(TEXT, "the address of the next page, if there is one"),
-    ),
-    "WorkflowList": _obj(items=_arr(_ref("WorkflowSummary"))),
-    "AuditResult": _obj(
-        "The hash chains checked; first_break names the first event that does not match",
-        intact=BOOL,
-        cases=COUNT,
-        events=COUNT,
-        first_break=_null(_obj(case=TEXT, seq=INT, problem=TEXT)),
-    ),
-    "NewCase": _input(
-        "Opens a case at its workflow's first stage (by default the country's own procedure "
-        "for the treaty where one exists, else the generic one)",
-        ["country", "treaty"],
-        country=_doc(FILLED, "ISO 3166-1 alpha-2 code", example="EE"),
-        treaty=_doc(FILLED, "treaty code", example="apmbc"),
-        workflow=_null(TEXT, "a workflow of the treaty (and of the country)"),
-        began_on={
-            **_null(DAY, "when the procedure began, if before today; its year is in the reference"),
-            "example": "2025-01-01",
-        },
-        note=_null(TEXT),
-    ),
-    "NewEvent": _input(
-        "Records that the case took a step (trigger) on occurred_on, with its evidence",
-        ["trigger", "occurred_on"],
-        trigger=_doc(FILLED, "one of the case's available_triggers", example="deposit"),
-        occurred_on=_doc(
-            {**TEXT, "pattern": DATE_RANGE},
-            "YYYY-MM-DD, or EARLIEST..LATEST when only bounds are known; never before the "
-            "case's previous step, never after today",
-            example="2025-06-27",
-        ),
-        comment=_null(TEXT),
-        evidence=_doc(
-            {"type": ["object", "null"], "additionalProperties": {"type": ["string", "integer"]}},
-            "key: value, as the trigger's evidence fields describe them",
-            example={"reasons": "the explanation Art. 20(2) requires", "confidence": "H"},
-        ),
-        expected_version=_null(
-            {**INT, "minimum": 1, "maximum": INT_MAX},
-            "the case's version as the caller saw it; if stale, 409",
-        ),
-    ),
-}
-
-SCHEMAS["RecordedCase"] = _obj(
-    "The case as it stands after the step (getCase reads its history), with the event recorded",
-    **{k: v for k, v in SCHEMAS["Case"]["properties"].items() if k != "history"},
-    recorded_event=_ref("Event"),
-)
-
+TEXT: Schema = {"type": "string"}
 ERRORS = {
-    400: "Malformed: the body is not a JSON object, a value has the wrong type, or a page or "
-    "date parameter is not valid",
+    400: "Malformed: the body is not a JSON object, a value has the wrong type, a page, date "
+    "or header is not valid",
     401: "No token, a bad or revoked token, or not signed in",
     403: "The caller's role may not do this, or a session write lacks X-CSRFToken",
     404: "No such case, workflow or address",
     409: "Someone else changed the case meanwhile",
     413: "The body is larger than 1 MB",
     422: "Understood but refused: an unknown value, a trigger not allowed now, evidence missing "
-    "or ill-typed, a date out of order or in the future",
+    "or ill-typed, a date out of order or in the future, an Idempotency-Key already used for "
+    "another request",
 }
-
-
-def _param(name: str, where: str, doc: str, schema: Schema = TEXT) -> Schema:
-    return {"name": name, "in": where, "required": where == "path", "description": doc,
-            "schema": schema}  # fmt: skip
-
-
 PARAMETERS: dict[str, Schema] = {
-    "page": _param(
-        "page",
-        "query",
-        "page number, from 1",
-        {**INT, "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-    ),
-    "per_page": _param(
-        "per_page",
-        "query",
-        "items per page",
-        {**INT, "minimum": 1, "maximum": MAX_PER_PAGE, "default": 50},
-    ),
-    "as_of": _param("as_of", "query", "rebuild the situation on this past date", DAY),
-    "reference": _param(
-        "reference",
-        "path",
-        "the case reference, e.g. LV-APMBC-2025 (case-insensitive)",
-        {**TEXT, "pattern": "^[^/]+$", "example": "LV-APMBC-2025"},
-    ),
-    "name": _param(
-        "name",
-        "path",
-        "the workflow's name, which contains slashes (apmbc/generic, apmbc/ua/suspension). The "
-        "route takes the rest of the path: send the slashes as they are "
-        "(/api/v1/workflows/apmbc/generic) or percent-encoded as OpenAPI clients do "
+    "reference": {
+        "name": "reference", "in": "path", "required": True,
+        "description": "the case reference, e.g. LV-APMBC-2025 (case-insensitive)",
+        "schema": {**TEXT, "pattern": "^[^/]+$", "example": "LV-APMBC-2025"},
+    },
+    "name": {
+        "name": "name", "in": "path", "required": True,
+        "description": "the workflow's name, which contains slashes (apmbc/generic, "
+        "apmbc/ua/suspension). The route takes the rest of the path: send the slashes as they "
+        "are (/api/v1/workflows/apmbc/generic) or percent-encoded as OpenAPI clients do "
         "(/api/v1/workflows/apmbc%2Fgeneric); both work",
-        {**TEXT, "minLength": 1, "example": "apmbc/generic"},
-    ),
-    "csrf": _param("X-CSRFToken", "header", "only for a browser session: its CSRF token"),
-}
-QUERY = {
-    "state": ("stage id: only cases at this stage", TEXT),
-    "stage": ("stage id: only cases at this stage", TEXT),
-    "treaty": ("treaty code, e.g. apmbc", TEXT),
-    "country": ("ISO 3166-1 alpha-2 code, e.g. LV", TEXT),
-    "case": ("case reference", TEXT),
-    "actor": ("the user who recorded the event", TEXT),
-    "trigger": ("trigger name", TEXT),
-    "since": ("recorded on or after this day (UTC)", DAY),
-    "until": ("recorded on or before this day (UTC)", DAY),
-    "sort": (
-        "pending: date (soonest first) or reference; cases: " + ", ".join(CASE_SORTS),
-        {**TEXT, "enum": list(dict.fromkeys([*PENDING_SORTS, *CASE_SORTS]))},
-    ),
-    "q": ("a reference, or a country's name or code, e.g. Latvia", TEXT),
-    "kind": ("the kind of treaty action, e.g. withdrawal", TEXT),
-    "status": ("open or closed (a final stage)", {**TEXT, "enum": list(STATUSES)}),
-    "practice": ("true: practice cases too", {**TEXT, "enum": ["true", "false", "1", "0"]}),
-}
+        "schema": {**TEXT, "minLength": 1, "example": "apmbc/generic"},
+    },
+    "csrf": {"name": "X-CSRFToken", "in": "header", "required": False,
+             "description": "only for a browser session: its CSRF token", "schema": TEXT},
+    "idempotency": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "any text of 1 to 200 printable ASCII characters, new for each write "
+        "(e.g. a UUID): a retry with the same key by the same caller answers what the first "
+        "request answered, and records nothing new; the same key with another body is a 422",
+        "schema": {**TEXT, "minLength": 1, "maxLength": 200, "pattern": "^[ -~]+$"},
+    },
+}  # fmt: skip
+HEADERS: dict[str, Schema] = {
+    "Location": {"description": "the case's address", "required": True, "schema": TEXT},
+    "Link": {"description": '<the next page>; rel="next", when there is a next page',
+             "required": False, "schema": TEXT},
+    "Idempotent-Replayed": {"description": "true: the answer of an earlier request with the "
+                            "same Idempotency-Key; nothing new was recorded", "required": False,
+                            "schema": {"type": "string", "enum": ["true"]}},
+    "WWW-Authenticate": {"description": 'Bearer realm="api"', "required": True, "schema": TEXT},
+}  # fmt: skip
 
 
-CHALLENGE = {"description": 'Bearer realm="api"', "required": True, "schema": TEXT}
-
-
-def _op(op_id: str, summary: str, params: str, ok: tuple[int, str, str], *errors: int,
-        body: str | None = None, location: bool = False) -> Schema:  # fmt: skip
-    """An operation: its parameters by name, its success (status, schema, what) and errors."""
+def _op(op_id: str, summary: str, ok: tuple[int, str, str], *errors: int, params: str = "",
+        query: type[BaseModel] | None = None, body: str | None = None,
+        headers: str = "") -> Schema:  # fmt: skip
+    """An operation: its parameters (path and header ones by name, the query model's), its
+    success (status, schema, what), the headers of the success, and its errors."""
     status, schema, what = ok
     success: Schema = {"description": what, "content": _json(_ref(schema))}
-    if location:
-        success["headers"] = {"Location": {"description": "the case's address", "required": True,
-                                           "schema": TEXT}}  # fmt: skip
+    if headers:
+        success["headers"] = {name: HEADERS[name] for name in headers.split()}
     responses = {str(status): success}
     for code in errors:
         error = "VersionConflict" if code == 409 and body == "NewEvent" else "Error"
         responses[str(code)] = {"description": ERRORS[code], "content": _json(_ref(error))}
         if code == 401:
-            responses["401"]["headers"] = {"WWW-Authenticate": CHALLENGE}
+            responses["401"]["headers"] = {"WWW-Authenticate": HEADERS["WWW-Authenticate"]}
+    parameters = [_ref(n, "parameters") for n in params.split()]
     operation: Schema = {
         "operationId": op_id,
         "summary": summary,
-        "parameters": [
-            _ref(n, "parameters") if n in PARAMETERS else _param(n, "query", *QUERY[n])
-            for n in params.split()
-        ],
+        "parameters": parameters + (_query(query) if query else []),
         "responses": responses,
     }
     if body:
@@ -386,49 +145,53 @@ def _json(schema: Schema) -> Schema:
     return {"application/json": {"schema": schema}}
 
 
+WRITE_ERRORS = (400, 401, 403, 409, 413, 422)
+
+
 def _paths() -> dict[str, Any]:
     return {
         "/api/v1/cases": {
             "get": _op("listCases", "Cases by reference, filtered and paginated",
-                       "q kind treaty country stage state status practice sort page per_page",
-                       (200, "CaseList", "A page of cases"),
-                       400, 401, 422),
+                       (200, "CaseList", "A page of cases"), 400, 401, 422,
+                       query=CaseQuery, headers="Link"),
             "post": _op("openCase", "Open a case (clerk, admin); Location gives its address",
-                        "csrf", (201, "Case", "The new case"), 400, 401, 403, 409, 413, 422,
-                        body="NewCase", location=True),
+                        (201, "Case", "The new case"), *WRITE_ERRORS, params="csrf idempotency",
+                        body="NewCase", headers="Location Idempotent-Replayed"),
         },
         "/api/v1/cases/{reference}": {
             "get": _op("getCase", "A case with its dates, history and available triggers",
-                       "reference as_of", (200, "Case", "The case"), 400, 401, 404),
+                       (200, "Case", "The case"), 400, 401, 404, params="reference",
+                       query=CaseReadQuery),
         },
         "/api/v1/cases/{reference}/events": {
             "post": _op("recordEvent", "Advance a case: record a step with its date and evidence "
                         "(the trigger's roles); expected_version guards against a lost update",
-                        "reference csrf", (201, "RecordedCase", "The case after the step"),
-                        400, 401, 403, 404, 409, 413, 422, body="NewEvent"),
+                        (201, "RecordedCase", "The case after the step"), *WRITE_ERRORS, 404,
+                        params="reference csrf idempotency", body="NewEvent",
+                        headers="Idempotent-Replayed"),
         },
         "/api/v1/pending": {
             "get": _op("pending", "The open cases' next steps, soonest date first",
-                       "as_of treaty country stage sort page per_page",
-                       (200, "PendingList", "A page of the pending steps"),
-                       400, 401, 422),
+                       (200, "PendingList", "A page of the pending steps"), 400, 401, 422,
+                       query=PendingQuery, headers="Link"),
         },
         "/api/v1/events": {
             "get": _op("listEvents", "The audit log, newest recorded first",
-                       "case actor trigger since until page per_page",
-                       (200, "EventList", "A page of events"), 400, 401),
+                       (200, "EventList", "A page of events"), 400, 401,
+                       query=EventQuery, headers="Link"),
         },
         "/api/v1/audit/verify": {
-            "get": _op("verifyAudit", "Check every case's hash chain", "",
+            "get": _op("verifyAudit", "Check every case's hash chain",
                        (200, "AuditResult", "The result"), 401),
         },
         "/api/v1/workflows": {
-            "get": _op("listWorkflows", "The shipped workflow definitions", "",
-                       (200, "WorkflowList", "The workflows"), 401),
+            "get": _op("listWorkflows", "The shipped workflow definitions",
+                       (200, "WorkflowList", "A page of the workflows"), 400, 401,
+                       query=PageQuery, headers="Link"),
         },
         "/api/v1/workflows/{name}": {
             "get": _op("getWorkflow", "A workflow definition, with a Mermaid diagram source",
-                       "name", (200, "Workflow", "The workflow"), 401, 404),
+                       (200, "Workflow", "The workflow"), 401, 404, params="name"),
         },
         "/api/v1/openapi.json": {
             "get": {
@@ -450,7 +213,13 @@ browser session also works; a session write must send its CSRF token in `X-CSRFT
 
 Every error is `{"error": {"code", "message", "field"}}`: 400 malformed, 401 no or bad token,
 403 role, 404 unknown case, workflow or address, 409 version conflict (with current_version and
-current_state), 413 body over 1 MB, 422 refused by the workflow or the treaty clock."""
+current_state), 413 body over 1 MB, 422 refused by the workflow or the treaty clock.
+
+Lists take `page` and `per_page` (1 to 200, 50 by default); `next` in the body and the `Link`
+header (`rel="next"`) give the address of the next page, until the last.
+
+Writes take an `Idempotency-Key` header: a retry with the same key answers what the first
+request answered (with `Idempotent-Replayed: true`) and records nothing new."""
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "a personal API token"},
     "session": {"type": "apiKey", "in": "cookie", "name": "session",
@@ -467,7 +236,7 @@ def _document() -> str:
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"session": []}],
             "paths": _paths(),
-            "components": {"schemas": SCHEMAS, "parameters": PARAMETERS,
+            "components": {"schemas": _schemas(), "parameters": PARAMETERS,
                            "securitySchemes": SECURITY_SCHEMES},
         }
     )  # fmt: skip
@@ -528,8 +297,9 @@ def _label(schema: Schema) -> str:
     """A schema in a few words: 'Case', 'string (date) or null', 'array of Event'."""
     if "$ref" in schema:
         return str(schema["$ref"]).rsplit("/", 1)[1]
-    if "oneOf" in schema:
-        return " or ".join(_label(s) for s in schema["oneOf"])
+    for either in ("anyOf", "oneOf"):
+        if either in schema:
+            return " or ".join(_label(s) for s in schema[either])
     kinds = schema.get("type", "any")
     words = []
     for kind in kinds if isinstance(kinds, list) else [kinds]:

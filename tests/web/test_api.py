@@ -17,6 +17,7 @@ from app.services import tokens
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
 from app.services.users import update_user
+from app.web.api_models import AuditResult, Case, CaseList, Workflow
 from tests.web.conftest import LV, PRACTICE, ROLES, SignIn, csrf_token, snapshot
 
 API = "/api/v1"
@@ -124,6 +125,49 @@ def test_reads_say_what_the_issue_promises(
     assert "stateDiagram" in flow["diagram"]["source"]
     verify = send(client, "GET", "/audit/verify", viewer).get_json()
     assert verify["intact"] is True and verify["first_break"] is None
+    for model, answer in (
+        (CaseList, listed),
+        (Case, case),
+        (Workflow, flow),
+        (AuditResult, verify),
+    ):
+        model.model_validate(answer)  # the answers are what the document's models say
+
+
+LISTS = ("/cases", "/pending", "/events", "/workflows")
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_pages_by_per_page_and_links_the_next_page(
+    client: FlaskClient, seeded: Tracker, bearer: dict[str, Headers], url: str
+) -> None:
+    seen: list[Any] = []
+    address: str | None = f"{API}{url}?per_page=5"
+    pages = 0
+    while address is not None:
+        response = client.get(address, headers=bearer["viewer"])
+        listed = response.get_json()
+        assert (listed["per_page"], listed["page"]) == (5, pages + 1)
+        assert 1 <= len(listed["items"]) <= 5
+        seen += listed["items"]
+        pages, address = pages + 1, listed["next"]
+        if address is None:
+            assert "Link" not in response.headers
+        else:
+            assert response.headers["Link"] == f'<{address}>; rel="next"'
+            assert "per_page=5" in address and f"page={pages + 1}" in address
+    assert pages > 1 and len(seen) == listed["total"]
+    assert len({json.dumps(item, sort_keys=True) for item in seen}) == len(seen)
+
+
+@pytest.mark.parametrize("value", ["0", "201", "-1", "1.5", "²", "x"])
+@pytest.mark.parametrize("url", LISTS)
+def test_every_list_refuses_a_per_page_outside_1_to_200(
+    client: FlaskClient, practice: Tracker, bearer: dict[str, Headers], url: str, value: str
+) -> None:
+    response = send(client, "GET", f"{url}?per_page={value}", bearer["viewer"])
+    error = error_of(response, 400, "per_page")
+    assert error["message"] == "per_page: a whole number from 1 to 200"
 
 
 #                              anonymous viewer clerk admin
@@ -346,6 +390,10 @@ def test_unknown_cases_workflows_and_addresses_are_404_and_a_wrong_method_405(
     none(mismatches(client, bearer["clerk"], UNKNOWN, 404, "not_found"))
     wrong_methods: list[Request] = [("PUT", "/cases", {}, None), ("DELETE", EVENTS, None, None)]
     none(mismatches(client, bearer["clerk"], wrong_methods, 405, "method_not_allowed"))
+    for method, url, allowed in (("PUT", "/cases", "GET, HEAD, OPTIONS, POST"),
+                                 ("DELETE", EVENTS, "OPTIONS, POST")):  # fmt: skip
+        response = send(client, method, url, bearer["clerk"])
+        assert sorted(response.headers["Allow"].split(", ")) == allowed.split(", ")
     assert send(client, "GET", f"/cases/{PRACTICE.lower()}", bearer["clerk"]).status_code == 200
 
 

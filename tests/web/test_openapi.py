@@ -83,7 +83,9 @@ def test_every_operation_documents_its_errors_with_the_error_schema() -> None:
     writes = [op for item in doc["paths"].values() for m, op in item.items() if m == "post"]
     for op in writes:
         assert {"400", "401", "403", "409", "413", "422"} <= set(op["responses"])
-    conflict = doc["components"]["schemas"]["VersionConflict"]["properties"]["error"]
+    schemas = doc["components"]["schemas"]
+    conflict = schemas["VersionConflict"]["properties"]["error"]
+    conflict = schemas[conflict["$ref"].rsplit("/", 1)[1]]
     assert {"current_version", "current_state"} <= set(conflict["required"])
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "session"}
 
@@ -110,7 +112,7 @@ def test_the_docs_page_lists_every_operation_and_schema(
             assert f"{method.upper()} {path}" in html, (method, path)
     for name in doc["components"]["schemas"]:
         assert f'id="schema-{name}"' in html, name
-    for parameter in ("as_of", "per_page", "X-CSRFToken", "reference"):
+    for parameter in ("as_of", "per_page", "X-CSRFToken", "Idempotency-Key", "reference"):
         assert f"<code>{parameter}</code>" in html
     assert "Authorization: Bearer" in html and "curl" in html
     assert "<script" not in html
