@@ -546,10 +546,72 @@ def test_every_shipped_treaty_names_its_clause_kind(registry: Registry):
         "istanbul": "first_of_month_after_period",
         "coe-statute": "end_of_financial_year",
         "cfe": "named_date_min_notice",
+        "ccm": "period_after_receipt",
+        "unfccc": "period_after_receipt",
+        "ilo": "period_after_receipt",
+        "who": "period_after_receipt",
+        "npt": "period_after_receipt",
+        "att": "period_after_receipt",
+        "cwc": "period_after_receipt",
+        "tpnw": "period_after_receipt",
+        "ctbt": "period_after_receipt",
+        "echr": "period_after_receipt",
     }
 
 
-@pytest.mark.parametrize("code", ["unesco", "istanbul", "coe-statute", "cfe", "paris"])
+# The period each treaty's clause counts from receipt, as the facts give it (withdrawals.md
+# section 3, treaty-actions.md section 1), and whether an armed conflict defers the effect.
+PERIODS = {
+    "ccm": ((6, 0), True),
+    "unfccc": ((12, 0), False),
+    "ilo": ((24, 0), False),
+    "who": ((12, 0), False),
+    "npt": ((3, 0), False),
+    "att": ((0, 90), False),
+    "cwc": ((0, 90), False),
+    "tpnw": ((12, 0), True),
+    "ctbt": ((6, 0), False),
+    "echr": ((6, 0), False),
+    "apmbc": ((6, 0), True),
+}
+
+
+@pytest.mark.parametrize("code", sorted(PERIODS))
+def test_each_treaty_counts_the_period_its_article_gives(registry: Registry, code):
+    clock = registry.treaty(code).clock
+    (months, days), deferral = PERIODS[code]
+    assert clock.notice_period is not None
+    assert (clock.notice_period.months, clock.notice_period.days) == (months, days)
+    assert clock.armed_conflict_deferral is deferral
+    steps = {t.trigger for t in registry.workflow(f"{code}/generic").transitions}
+    assert ("suspend_for_armed_conflict" in steps) is deferral
+
+
+def test_the_three_year_bar_is_paris_and_unfccc_only(registry: Registry):
+    barred = {c for c, t in registry.treaties.items() if t.clock.earliest_notice_after_years}
+    assert barred == {"paris", "unfccc"}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "unesco",
+        "istanbul",
+        "coe-statute",
+        "cfe",
+        "paris",
+        "ccm",
+        "unfccc",
+        "ilo",
+        "who",
+        "npt",
+        "att",
+        "cwc",
+        "tpnw",
+        "ctbt",
+        "echr",
+    ],
+)
 def test_new_treaties_compose_with_the_generic_and_international_only_procedures(
     registry: Registry, code
 ):
