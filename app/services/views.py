@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
-from app.domain.clock import EffectiveDate
+from app.domain.clock import EffectiveDate, first_notice_day
 from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
@@ -109,6 +109,11 @@ class CaseView:
         given = opening.evidence.get("began_on") if opening else None
         return (date.fromisoformat(given), "given when the case was opened") if given else None
 
+    def notice_allowed_from(self) -> date | None:
+        """The first day a notice may be given, where the clause bars early notice."""
+        clock, since = self.workflow.clock, self.row.in_force_since
+        return first_notice_day(clock, since) if clock and since else None
+
     def to_json(self) -> dict[str, Any]:
         row, stage = self.row, self.workflow.stages[self.state.state]
         period_end = self.state.period_end(self.workflow.clock)
@@ -127,8 +132,16 @@ class CaseView:
             "procedure_began_on": began[0].isoformat() if began else None,
             "procedure_began_from": began[1] if began else None,
             "note": row.note,
+            "kind": self.workflow.kind,
+            "in_force_since": _iso(row.in_force_since),
+            "notice_allowed_from": _iso(self.notice_allowed_from()),
             "state": stage.id,
-            "stage": {"label": stage.label, "responsible": stage.responsible, "final": stage.final},
+            "stage": {
+                "label": stage.label,
+                "description": stage.description,
+                "responsible": stage.responsible,
+                "final": stage.final,
+            },
             "version": row.version,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dates": {
@@ -138,6 +151,9 @@ class CaseView:
                 "notice_period_ends": _iso(period_end.on if period_end else None),
                 "armed_conflict_since": _iso(self.state.armed_conflict_since),
                 "revoked": _iso(self.state.revoked_on),
+                "effect_disputed_since": _iso(self.state.disputed_since),
+                "condition_met": _iso(self.state.condition_met_on),
+                "membership_ceased": _iso(self.state.ceased_on),
             },
             "available_triggers": [a.to_json() for a in self.available],
             "history": [h.to_json() for h in self.history],

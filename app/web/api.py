@@ -112,6 +112,7 @@ def open_case() -> ResponseReturnValue:
             "opened_on",
         )
     began_on = text(data, "began_on", required=False)
+    in_force = text(data, "in_force_since", required=False)
     view = cases.open_case(
         tracker_of(),
         text(data, "country") or "",
@@ -120,6 +121,7 @@ def open_case() -> ResponseReturnValue:
         workflow=text(data, "workflow", required=False),
         began_on=parse_date(began_on, "began_on") if began_on else None,
         note=text(data, "note", required=False) or "",
+        in_force_since=parse_date(in_force, "in_force_since") if in_force else None,
     )
     location = url_for("api.get_case", reference=view.reference)
     return view.to_json(), 201, {"Location": location}

@@ -1,0 +1,31 @@
+"""cases.in_force_since: the day the treaty entered into force for the State
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-12-02
+
+Where a clause bars early notice (Paris Agreement Art. 28(1), UNFCCC Art. 25(1)) the case
+records the day the treaty entered into force for the State; the deposit reads it. Numbered
+0006 with down_revision 0004, the head on main when written: another branch adds 0005 at the
+same time, and the merge renumbers.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("in_force_since", sa.Date(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("in_force_since")
