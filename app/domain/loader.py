@@ -94,7 +94,8 @@ def compose(
         initial=procedure.part.initial or international.initial,
         stages=stages,
         transitions=transitions,
-        clock=None if claim else treaty.clock,
+        clock=claim.clock if claim else treaty.clock,
+        claim_kind=claim.kind if claim else None,
     )
     validate_graph(workflow, files=f"{procedure.part.file} + {international.file}")
     return workflow

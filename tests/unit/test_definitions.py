@@ -619,7 +619,7 @@ def test_new_treaties_compose_with_the_generic_and_international_only_procedures
         workflow = registry.workflow(f"{code}/{procedure}")
         assert {"deposit", "take_effect", "revoke"} <= {t.trigger for t in workflow.transitions}
         assert "start_clock" in workflow.transition("deposit").effects
-    assert registry.default_workflow("LV", code).name == f"{code}/generic"
+    assert registry.default_workflow("FI", code).name == f"{code}/generic"
 
 
 def test_a_named_date_is_the_deposits_effective_on_named_where_the_clause_allows_one(
