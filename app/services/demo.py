@@ -45,6 +45,7 @@ def seed_demo(tracker: Tracker) -> list[str]:
             workflow=spec["workflow"],
             began_on=spec["began_on"],
             note=spec.get("note", ""),
+            in_force_since=spec.get("in_force_since"),
         )
         for step in spec["steps"]:
             advance(
