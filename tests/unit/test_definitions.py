@@ -789,3 +789,66 @@ def test_a_copy_kept_from_before_clause_kinds_still_reads_as_a_period(registry: 
     assert workflow.clock is not None
     assert workflow.clock.kind == "period_after_receipt"
     assert str(workflow.clock) == "APMBC Art. 20(3): 6 months"
+
+
+# --- conditions on the effect, cessation, kinds of action ---------------------------------------
+
+
+def test_missing_notice_period_of_a_new_treaty_names_file_key_and_what_it_takes(wf: Path):
+    edit(wf, "treaties/tpnw.yaml", "  notice_period: {months: 12}\n", "")
+    message = refusal(wf)
+    assert "treaties/tpnw.yaml" in message
+    assert "clock.notice_period: missing" in message
+    assert "kind period_after_receipt takes: notice_period" in message
+
+
+def test_a_condition_without_its_dispute_steps_is_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/apmbc.yaml",
+        "  armed_conflict_deferral: true\n",
+        "  armed_conflict_deferral: true\n  effect_condition: dues paid\n",
+    )
+    message = refusal(wf)
+    assert "treaties/apmbc.yaml: clock.effect_condition" in message
+    assert "condition_met and dispute_effect" in message
+
+
+def test_dispute_steps_without_a_condition_are_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/ilo.yaml",
+        "  effect_condition: the Member has then fulfilled all financial obligations (Art. 1(5))\n"
+        "  effect_when_condition_met: day_met\n",
+        "",
+    )
+    message = refusal(wf)
+    assert "treaties/ilo.yaml: clock.effect_condition: missing" in message
+
+
+def test_an_unknown_effect_when_condition_met_names_the_allowed_values(wf: Path):
+    edit(
+        wf,
+        "treaties/ilo.yaml",
+        "effect_when_condition_met: day_met",
+        "effect_when_condition_met: later",
+    )
+    message = refusal(wf)
+    assert "treaties/ilo.yaml: clock.effect_when_condition_met" in message
+    assert "allowed: period_end, day_met" in message
+    assert "'later'" in message
+
+
+def test_an_unknown_key_in_a_claim_file_names_what_is_allowed(wf: Path):
+    edit(wf, "claims/accession.yaml", "kind: accession\n", "kind: accession\nclok: {}\n")
+    message = refusal(wf)
+    assert "claims/accession.yaml: clok: unknown key" in message
+    assert "clock" in message
+
+
+def test_kinds_of_action_are_named_by_their_files(registry: Registry):
+    kinds = {w.kind for w in registry.workflows.values()}
+    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession"}
+    assert registry.workflow("ctbt/international-only/deratification").clock is None
+    announced = registry.workflow("rome-statute/international-only").stages["announced"]
+    assert "No clock runs until the depositary receives a notice" in announced.description
