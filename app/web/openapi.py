@@ -158,8 +158,11 @@ SCHEMAS: dict[str, Schema] = {
             {**TEXT, "enum": ["first step", "given when the case was opened"]}
         ),
         note=TEXT,
+        kind=SUMMARY["kind"],
+        in_force_since=_null(DAY, "the day the treaty entered into force for the State"),
+        notice_allowed_from=_null(DAY, "the first day notice is allowed, where a bar applies"),
         state=TEXT,
-        stage=_obj(label=TEXT, responsible=TEXT, final=BOOL),
+        stage=_obj(label=TEXT, description=TEXT, responsible=TEXT, final=BOOL),
         version={**INT, "minimum": 1},
         as_of=_null(DAY, "the past date the case was rebuilt for, if one was asked"),
         dates=_obj(
@@ -169,6 +172,9 @@ SCHEMAS: dict[str, Schema] = {
             notice_period_ends=_null(DAY),
             armed_conflict_since=_null(DAY),
             revoked=_null(DAY, "the day the notification was revoked, if it was"),
+            effect_disputed_since=_null(DAY, "the effect waits for a condition since this day"),
+            condition_met=_null(DAY, "the day the condition on the effect was recorded met"),
+            membership_ceased=_null(DAY, "membership ended by decision as from this day"),
         ),
         available_triggers=_arr(_ref("AvailableTrigger")),
         history=_arr(_ref("Event")),
@@ -251,6 +257,11 @@ SCHEMAS: dict[str, Schema] = {
             "example": "2025-01-01",
         },
         note=_null(TEXT),
+        in_force_since=_null(
+            DAY,
+            "the day the treaty entered into force for the State, where notice is allowed only "
+            "years later (Paris Agreement Art. 28(1), UNFCCC Art. 25(1))",
+        ),
     ),
     "NewEvent": _input(
         "Records that the case took a step (trigger) on occurred_on, with its evidence",
