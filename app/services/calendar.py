@@ -79,7 +79,7 @@ def _case_items(view: CaseView, country: str, today: date) -> list[CalendarItem]
 def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
     found: list[tuple[date, _Entry]] = []
     flow, state = view.workflow, view.state
-    if state.deposited_on is not None:
+    if state.deposited_on is not None and state.deposited_until is None:  # a known day only
         text = (
             "Instrument of withdrawal received; the notice period starts. "
             f"Depositary: {flow.treaty.depositary}."

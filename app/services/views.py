@@ -146,6 +146,7 @@ class CaseView:
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dates": {
                 "deposited": _iso(self.state.deposited_on),
+                "deposited_until": _iso(self.state.deposited_until),
                 "effective": _iso(self.effective.on if self.effective else None),
                 "effective_basis": self.effective.basis if self.effective else None,
                 "notice_period_ends": _iso(period_end.on if period_end else None),

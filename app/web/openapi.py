@@ -167,6 +167,7 @@ SCHEMAS: dict[str, Schema] = {
         as_of=_null(DAY, "the past date the case was rebuilt for, if one was asked"),
         dates=_obj(
             deposited=_null(DAY),
+            deposited_until=_null(DAY, "the latest day of a receipt known only within bounds"),
             effective=_null(DAY),
             effective_basis=_null(TEXT),
             notice_period_ends=_null(DAY),
