@@ -168,6 +168,10 @@ class Treaty:
     untc_chapter: str
     clock: ClockRule
     withdrawal_article: str
+    # Treaties a withdrawal from this one also withdraws from, and the article that says so
+    # (UNFCCC -> Paris Agreement, Paris Art. 28(3)): their cases of one country are linked.
+    also_withdraws_from: tuple[str, ...] = ()
+    also_article: str = ""
 
 
 @dataclass(frozen=True)

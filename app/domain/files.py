@@ -208,6 +208,7 @@ def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
             "withdrawal_article",
             "clock",
             "withdrawal",
+            "also_withdraws_from",
         }
     )
     treaty = Treaty(
@@ -218,10 +219,23 @@ def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
         untc_chapter=r.get("untc_chapter", str, ""),
         clock=parse_clock(r.child("clock", r.get("clock", dict))),
         withdrawal_article=r.get("withdrawal_article", str),
+        **_also(r),
     )
     withdrawal = _part(r.child("withdrawal", r.get("withdrawal", dict)))
     check_withdrawal_fits(r, treaty.clock, withdrawal.transitions)
     return treaty, withdrawal
+
+
+def _also(r: FileReader) -> dict[str, Any]:
+    """`also_withdraws_from: {treaties: [CODE], article: TEXT}`, where the treaty has one."""
+    if "also_withdraws_from" not in r.data:
+        return {}
+    also = r.child("also_withdraws_from", r.get("also_withdraws_from", dict))
+    also.refuse_unknown({"treaties", "article"})
+    codes = also.get("treaties", list)
+    if not codes or not all(isinstance(c, str) for c in codes):
+        raise also.error("treaties", "expected a list of treaty codes, e.g. [paris]")
+    return {"also_withdraws_from": tuple(codes), "also_article": also.get("article", str)}
 
 
 def parse_procedure(r: FileReader) -> Procedure:

@@ -86,6 +86,7 @@ def _seed_case(tracker: Tracker, spec: dict[str, Any]) -> str:
                 step.get("evidence", {}),
             )
             record_step(tracker, session, case, user, new)
+            session.flush()  # one row version per event, as advancing one step at a time gives
         return row.reference
 
 

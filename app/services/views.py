@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -72,6 +72,9 @@ class CaseView:
     history: tuple[EventRecord, ...]
     steps: tuple[Step, ...] = ()
     as_of: date | None = None
+    # The country's cases under a treaty this one's withdrawal also covers, or that covers
+    # this one (UNFCCC and Paris Agreement, Paris Art. 28(3)): (reference, treaty, why).
+    linked: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def reference(self) -> str:
@@ -156,6 +159,9 @@ class CaseView:
                 "condition_met": _iso(self.state.condition_met_on),
                 "membership_ceased": _iso(self.state.ceased_on),
             },
+            "linked_cases": [
+                {"reference": ref, "treaty": treaty, "why": why} for ref, treaty, why in self.linked
+            ],
             "available_triggers": [a.to_json() for a in self.available],
             "history": [h.to_json() for h in self.history],
         }
@@ -178,7 +184,27 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    return _view(row, workflow, fold(workflow, steps), tuple(records), tuple(steps), as_of)
+    view = _view(row, workflow, fold(workflow, steps), tuple(records), tuple(steps), as_of)
+    return replace(view, linked=linked_cases(tracker, session, row))
+
+
+def linked_cases(tracker: Tracker, session: Session, row: Case) -> tuple[tuple[str, str, str], ...]:
+    """The country's other real cases under a treaty linked to this one by a cascade."""
+    treaties = tracker.registry.treaties
+    links: dict[str, str] = {}
+    for code, treaty in treaties.items():
+        if code == row.treaty:
+            links.update({other: treaty.also_article for other in treaty.also_withdraws_from})
+        elif row.treaty in treaty.also_withdraws_from:
+            links[code] = treaty.also_article
+    if not links or row.practice:
+        return ()
+    found = session.scalars(
+        select(Case)
+        .where(Case.country == row.country, Case.treaty.in_(links), Case.practice.is_(False))
+        .order_by(Case.reference)
+    )
+    return tuple((c.reference, c.treaty, links[c.treaty]) for c in found)
 
 
 def projected_view(tracker: Tracker, session: Session, row: Case) -> CaseView:

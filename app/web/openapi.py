@@ -177,6 +177,9 @@ SCHEMAS: dict[str, Schema] = {
             condition_met=_null(DAY, "the day the condition on the effect was recorded met"),
             membership_ceased=_null(DAY, "membership ended by decision as from this day"),
         ),
+        linked_cases=_arr(
+            _obj(reference=TEXT, treaty=TEXT, why=_doc(TEXT, "the article that links them"))
+        ),
         available_triggers=_arr(_ref("AvailableTrigger")),
         history=_arr(_ref("Event")),
     ),

@@ -852,3 +852,10 @@ def test_kinds_of_action_are_named_by_their_files(registry: Registry):
     assert registry.workflow("ctbt/international-only/deratification").clock is None
     announced = registry.workflow("rome-statute/international-only").stages["announced"]
     assert "No clock runs until the depositary receives a notice" in announced.description
+
+
+def test_a_cascade_to_an_unknown_treaty_names_the_file_key_and_the_known(wf: Path):
+    edit(wf, "treaties/unfccc.yaml", "  treaties: [paris]\n", "  treaties: [kyoto]\n")
+    message = refusal(wf)
+    assert "treaties/unfccc.yaml: also_withdraws_from.treaties: unknown treaty 'kyoto'" in message
+    assert "paris" in message
