@@ -22,10 +22,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("in_force_since", sa.Date(), nullable=True))
+    # a plain ADD COLUMN, as 0004: a batch copy of `cases` would trip the events' foreign key
+    op.add_column("cases", sa.Column("in_force_since", sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("in_force_since")
+    op.drop_column("cases", "in_force_since")
