@@ -63,6 +63,11 @@ def db_upgrade() -> None:
     help="When the procedure began (YYYY-MM-DD), if before today; its year is in the reference",
 )
 @click.option("--note", default="", help="What opened the case, with its source")
+@click.option(
+    "--in-force-since",
+    help="The day the treaty entered into force for the State (YYYY-MM-DD), where notice is "
+    "allowed only years later (Paris Agreement Art. 28(1), UNFCCC Art. 25(1))",
+)
 @json_option
 @command()
 def cases_open(
@@ -72,13 +77,15 @@ def cases_open(
     workflow: str | None,
     began_on: str | None,
     note: str,
+    in_force_since: str | None,
     as_json: bool,
 ) -> None:
     """Open a case record (today) at its workflow's first stage; then record the steps already
     taken, at their own dates."""
     view = cases.open_case(
-        tracker_of(), country, treaty, actor, workflow, day(began_on, "began_on"), note
-    )
+        tracker_of(), country, treaty, actor, workflow, day(began_on, "began_on"), note,
+        in_force_since=day(in_force_since, "in_force_since"),
+    )  # fmt: skip
     emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
 
 

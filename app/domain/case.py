@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from app.domain.clock import ClockRule, DateSpan, EffectiveDate, effective_date
+from app.domain.clock import (
+    ClockRule,
+    DateSpan,
+    EffectiveDate,
+    effective_date,
+    one_date_for_span,
+)
 
 
 @dataclass(frozen=True)
@@ -36,28 +42,59 @@ class CaseState:
     armed_conflict_since: date | None = None
     conflict_ended_on: date | None = None
     revoked_on: date | None = None
+    # A receipt known only within bounds that all give one date (see clock.one_date_for_span).
+    deposited_until: date | None = None
+    # The effect waits for a condition (ILO dues, the US conditions on the WHO): disputed since
+    # the period's end, until the condition is recorded met.
+    disputed_since: date | None = None
+    condition_met_on: date | None = None
+    # Membership ended by an organ's decision (Statute of the Council of Europe Art. 8).
+    ceased_on: date | None = None
     # The first step's (earliest) date: when the procedure began, whenever the record was opened.
     began_on: date | None = None
     last_on: date | None = None
 
     def effective(self, clock: ClockRule | None) -> EffectiveDate | None:
-        """The effective date with how it was computed; None before the deposit, and while a
-        recorded armed conflict defers it to a day not yet known (e.g. APMBC Art. 20(3))."""
-        if clock is None or self.deposited_on is None or self.revoked_on is not None:
-            return None
-        if clock.named_date_required and self.named_effective_on is None:
+        """The effective date with how it was computed; None before the deposit, while a
+        recorded armed conflict defers it to a day not yet known (e.g. APMBC Art. 20(3)), and
+        while the effect is disputed for an unmet condition (ILO Art. 1(5))."""
+        if self.ceased_on is not None:
+            return EffectiveDate(
+                self.ceased_on,
+                f"membership ceased as from {self.ceased_on.isoformat()} by the decision recorded",
+            )
+        end = self.period_end(clock)
+        if clock is None or end is None or self.revoked_on is not None:
             return None
         deferral = clock.armed_conflict_deferral
         if deferral and self.armed_conflict_since is not None and self.conflict_ended_on is None:
             return None
-        return effective_date(
-            clock, self.deposited_on, self.named_effective_on, self.conflict_ended_on
+        if self.disputed_since is not None:
+            return self._condition_met(clock, end)
+        if self.conflict_ended_on is not None and self.deposited_on is not None:
+            return effective_date(
+                clock, self.deposited_on, self.named_effective_on, self.conflict_ended_on
+            )
+        return end
+
+    def _condition_met(self, clock: ClockRule, end: EffectiveDate) -> EffectiveDate | None:
+        met = self.condition_met_on
+        if met is None:
+            return None
+        if clock.effect_when_met == "period_end":
+            return EffectiveDate(end.on, f"{end.basis}; condition met on {met.isoformat()}")
+        return EffectiveDate(
+            met,
+            f"condition met on {met.isoformat()} ({clock.effect_condition}); the notice period "
+            f"had ended on {end.on.isoformat()} ({end.basis})",
         )
 
     def period_end(self, clock: ClockRule | None) -> EffectiveDate | None:
         """The day the notice period ends (or the later date named in the notice)."""
-        if clock is None or self.deposited_on is None:
+        if clock is None or self.deposited_on is None or self.ceased_on is not None:
             return None
         if clock.named_date_required and self.named_effective_on is None:
             return None
+        if self.deposited_until is not None:
+            return one_date_for_span(clock, DateSpan(self.deposited_on, self.deposited_until))
         return effective_date(clock, self.deposited_on, self.named_effective_on)

@@ -45,7 +45,11 @@ COMMON = {
     "kind": "one of " + ", ".join(CLAUSE_KINDS),
     "armed_conflict_deferral": "true or false, optional",
     "earliest_notice_after_years": "a whole number of years > 0, optional",
+    "effect_condition": "text: a condition the effect waits for, optional (ILO Art. 1(5))",
+    "effect_when_condition_met": "period_end or day_met, with effect_condition (default day_met)",
 }
+WHEN_MET = ("period_end", "day_met")
+CONDITION_EFFECTS = {"dispute_effect", "condition_met"}
 ARMED_CONFLICT_EFFECTS = {"record_armed_conflict", "end_armed_conflict"}
 ARMED_CONFLICT_GUARDS = {"no_armed_conflict", "armed_conflict_recorded"}
 
@@ -83,11 +87,21 @@ def parse_clock(r: FileReader) -> ClockRule:
         years = _whole(r, "earliest_notice_after_years", COMMON, required=False)
     except DefinitionError as exc:
         raise DefinitionError(f"{exc.message}; {takes(kind)}") from None
+    condition = r.get("effect_condition", str, None)
+    when_met = r.get("effect_when_condition_met", str, "day_met")
+    if when_met not in WHEN_MET or (condition is None and "effect_when_condition_met" in r.data):
+        raise r.error(
+            "effect_when_condition_met",
+            f"expected {COMMON['effect_when_condition_met']}; allowed: {', '.join(WHEN_MET)}, "
+            f"got {when_met!r}",
+        )
     return ClockRule(
         article=r.get("article", str),
         clause=clause,
         armed_conflict_deferral=r.get("armed_conflict_deferral", bool, False),
         earliest_notice_after_years=years,
+        effect_condition=condition,
+        effect_when_met=when_met,
     )
 
 
@@ -152,12 +166,15 @@ def check_withdrawal_fits(
     where one is allowed, the date of entry into force where notice is barred before N years,
     armed-conflict steps exactly where the file sets armed_conflict_deferral."""
     uses_conflict = False
+    conditions: set[str] = set()
     for i, t in enumerate(transitions):
         where = f"withdrawal.transitions[{i}]"
         uses_conflict |= bool(ARMED_CONFLICT_EFFECTS & set(t.effects))
         uses_conflict |= bool(ARMED_CONFLICT_GUARDS & set(t.guards))
+        conditions |= CONDITION_EFFECTS & set(t.effects)
         if "start_clock" in t.effects:
             _check_deposit_evidence(r, where, clock, t)
+    _check_condition_steps(r, clock, conditions)
     if uses_conflict and not clock.armed_conflict_deferral:
         raise r.error(
             "clock.armed_conflict_deferral",
@@ -197,4 +214,20 @@ def _check_deposit_evidence(r: FileReader, where: str, clock: ClockRule, t: Tran
             f"{where}.evidence.{IN_FORCE_SINCE_KEY}",
             f"missing, or not `type: date, required: true`: {clock.article} allows notice only "
             f"{clock.earliest_notice_after_years} years after entry into force for the State",
+        )
+
+
+def _check_condition_steps(r: FileReader, clock: ClockRule, effects: set[str]) -> None:
+    """Steps recording a dispute over the effect exist exactly where the clause has a condition."""
+    if clock.effect_condition and effects != CONDITION_EFFECTS:
+        raise r.error(
+            "clock.effect_condition",
+            "set, but the withdrawal part lacks a step with effects "
+            + " and ".join(sorted(CONDITION_EFFECTS - effects)),
+        )
+    if not clock.effect_condition and effects:
+        raise r.error(
+            "clock.effect_condition",
+            f"missing, but the withdrawal part has steps with effects {', '.join(sorted(effects))};"
+            " set the condition the effect waits for, or remove those steps",
         )

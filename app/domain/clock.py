@@ -43,6 +43,7 @@ __all__ = [
     "check_named_date",
     "effective_date",
     "first_notice_day",
+    "one_date_for_span",
     "parse_date",
     "parse_span",
     "period_end",
@@ -57,6 +58,10 @@ class ClockRule:
     clause: Clause
     armed_conflict_deferral: bool = False
     earliest_notice_after_years: int | None = None
+    # A condition the effect waits for (ILO Art. 1(5): dues paid), and from which day a case
+    # takes effect once the condition is recorded met: "period_end" or "day_met".
+    effect_condition: str | None = None
+    effect_when_met: str = "day_met"
 
     @property
     def kind(self) -> str:
@@ -80,6 +85,8 @@ class ClockRule:
         text = f"{self.article}: {self.clause}"
         if self.later_date_allowed and not self.named_date_required:
             text += ", or a later date named in the notice"
+        if self.effect_condition:
+            text += f"; takes effect only if {self.effect_condition}"
         if self.earliest_notice_after_years:
             text += (
                 f"; notice only {self.earliest_notice_after_years} years after the treaty "
@@ -120,6 +127,22 @@ def effective_date(
     if named_on is not None and rule.later_date_allowed and named_on > end.on:
         return rule.clause.named(received_on, named_on, rule.article)
     return end
+
+
+def one_date_for_span(rule: ClockRule, span: DateSpan) -> EffectiveDate | None:
+    """The date the clause gives for a receipt known only within `span`, when every day of it
+    gives the same one (Istanbul Art. 80: any receipt in March 2021 gives 2021-07-01); else None.
+    Every clause's date rises with the receipt's, so the two ends decide."""
+    if rule.named_date_required:
+        return None
+    first, last = period_end(rule, span.earliest), period_end(rule, span.latest)
+    if first.on != last.on:
+        return None
+    return EffectiveDate(
+        first.on,
+        f"receipt known only within {span}, every day of which gives {first.on.isoformat()} "
+        f"({first.basis})",
+    )
 
 
 def check_named_date(rule: ClockRule, received_on: date, named_on: date) -> None:

@@ -168,6 +168,10 @@ class Treaty:
     untc_chapter: str
     clock: ClockRule
     withdrawal_article: str
+    # Treaties a withdrawal from this one also withdraws from, and the article that says so
+    # (UNFCCC -> Paris Agreement, Paris Art. 28(3)): their cases of one country are linked.
+    also_withdraws_from: tuple[str, ...] = ()
+    also_article: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,9 @@ class Workflow:
     stages: Mapping[str, Stage]
     transitions: tuple[Transition, ...]
     clock: ClockRule | None
+    # The kind of treaty action a claim file names (deratification, accession); None: the
+    # claim's name + "_claim" (suspension_claim).
+    claim_kind: str | None = None
     # The files' contents it was composed from: a case keeps this copy (see loader).
     definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _by_source: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False)
@@ -199,7 +206,9 @@ class Workflow:
     @property
     def kind(self) -> str:
         """The kind of treaty action the workflow follows: a withdrawal, or a claim."""
-        return "withdrawal" if self.claim is None else f"{self.claim}_claim"
+        if self.claim is None:
+            return "withdrawal"
+        return self.claim_kind or f"{self.claim}_claim"
 
     def available(self, state: str) -> tuple[Transition, ...]:
         """The transitions that may leave `state`, in the order the files give them."""

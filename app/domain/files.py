@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain.clause_files import check_withdrawal_fits, parse_clock
+from app.domain.clock import ClockRule
 from app.domain.definitions import (
     COMMON_EVIDENCE,
     EVIDENCE_TYPES,
@@ -87,6 +88,9 @@ class Claim:
     treaties: tuple[str, ...]
     procedures: tuple[str, ...]
     part: Part
+    kind: str | None = None
+    # A claim with a clock of its own (accession: the treaty's entry-into-force rule).
+    clock: ClockRule | None = None
 
 
 def _evidence(r: FileReader, key: str) -> EvidenceField:
@@ -204,6 +208,7 @@ def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
             "withdrawal_article",
             "clock",
             "withdrawal",
+            "also_withdraws_from",
         }
     )
     treaty = Treaty(
@@ -214,10 +219,23 @@ def parse_treaty(r: FileReader) -> tuple[Treaty, Part]:
         untc_chapter=r.get("untc_chapter", str, ""),
         clock=parse_clock(r.child("clock", r.get("clock", dict))),
         withdrawal_article=r.get("withdrawal_article", str),
+        **_also(r),
     )
     withdrawal = _part(r.child("withdrawal", r.get("withdrawal", dict)))
     check_withdrawal_fits(r, treaty.clock, withdrawal.transitions)
     return treaty, withdrawal
+
+
+def _also(r: FileReader) -> dict[str, Any]:
+    """`also_withdraws_from: {treaties: [CODE], article: TEXT}`, where the treaty has one."""
+    if "also_withdraws_from" not in r.data:
+        return {}
+    also = r.child("also_withdraws_from", r.get("also_withdraws_from", dict))
+    also.refuse_unknown({"treaties", "article"})
+    codes = also.get("treaties", list)
+    if not codes or not all(isinstance(c, str) for c in codes):
+        raise also.error("treaties", "expected a list of treaty codes, e.g. [paris]")
+    return {"also_withdraws_from": tuple(codes), "also_article": also.get("article", str)}
 
 
 def parse_procedure(r: FileReader) -> Procedure:
@@ -233,14 +251,21 @@ def parse_procedure(r: FileReader) -> Procedure:
     )
 
 
+CLAIM_KEYS = {"name", "label", "version", "treaties", "procedures", "initial", "stages"}
+
+
 def parse_claim(r: FileReader) -> Claim:
-    r.refuse_unknown(
-        {"name", "label", "version", "treaties", "procedures", "initial", "stages", "transitions"}
-    )
+    r.refuse_unknown(CLAIM_KEYS | {"transitions", "kind", "clock"})
+    clock = parse_clock(r.child("clock", r.get("clock", dict))) if "clock" in r.data else None
+    part = _part(r)
+    if clock is not None:
+        check_withdrawal_fits(r, clock, part.transitions)
     return Claim(
         name=r.get("name", str),
         label=r.get("label", str),
         treaties=tuple(r.get("treaties", list, [])),
         procedures=tuple(r.get("procedures", list, [])),
-        part=_part(r),
+        part=part,
+        kind=r.get("kind", str, None),
+        clock=clock,
     )

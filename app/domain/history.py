@@ -20,6 +20,7 @@ from app.domain.clock import (
     check_chronology,
     check_eligibility,
     check_named_date,
+    one_date_for_span,
     parse_span,
 )
 from app.domain.definitions import (
@@ -83,14 +84,29 @@ def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> Case
     engine.check_trigger(case.state, step.trigger)
     transition.parse_evidence(step.evidence)
     check_chronology(case.last_on, step.span, today)
-    if (transition.effects or transition.guards) and not step.span.is_exact:
+    if (transition.effects or transition.guards) and not _span_allowed(workflow, transition, step):
         raise InvalidInput(
             f"occurred_on: '{step.trigger}' sets or reads the treaty clock, so it needs an exact "
-            f"date, not the range {step.span}",
+            f"date, not the range {step.span} (a receipt may be a range only when every day of "
+            "it gives the same effective date)",
             field="occurred_on",
         )
     dest = engine.fire(case.state, step.trigger, case=case, step=step)
     return _moved(workflow, case, step, dest)
+
+
+def _span_allowed(workflow: Workflow, transition: Transition, step: Step) -> bool:
+    """An exact date, or a receipt known within bounds that all give one effective date."""
+    if step.span.is_exact:
+        return True
+    clock = workflow.clock
+    return (
+        clock is not None
+        and transition.effects == ("start_clock",)
+        and not transition.guards
+        and NAMED_DATE_KEY not in step.evidence
+        and one_date_for_span(clock, step.span) is not None
+    )
 
 
 def fold(workflow: Workflow, steps: Iterable[Step]) -> CaseState:
@@ -153,7 +169,10 @@ def _start_clock(case: CaseState, step: Step, clock: ClockRule | None) -> CaseSt
                 f"takes effect ({clock.clause}); give it (YYYY-MM-DD)",
                 field=f"evidence.{NAMED_DATE_KEY}",
             )
-    return replace(case, deposited_on=received_on, named_effective_on=named_on)
+    until = None if step.span.is_exact else step.span.latest
+    return replace(
+        case, deposited_on=received_on, deposited_until=until, named_effective_on=named_on
+    )
 
 
 def _record_armed_conflict(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
@@ -168,9 +187,24 @@ def _revoke_notice(case: CaseState, step: Step, clock: ClockRule | None) -> Case
     return replace(case, revoked_on=step.span.earliest)
 
 
+def _dispute_effect(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, disputed_since=step.span.earliest)
+
+
+def _condition_met(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, condition_met_on=step.span.earliest)
+
+
+def _cease_membership(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    return replace(case, ceased_on=step.span.earliest)
+
+
 APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]] = {
     "start_clock": _start_clock,
     "record_armed_conflict": _record_armed_conflict,
     "end_armed_conflict": _end_armed_conflict,
     "revoke_notice": _revoke_notice,
+    "dispute_effect": _dispute_effect,
+    "condition_met": _condition_met,
+    "cease_membership": _cease_membership,
 }

@@ -94,7 +94,8 @@ def compose(
         initial=procedure.part.initial or international.initial,
         stages=stages,
         transitions=transitions,
-        clock=None if claim else treaty.clock,
+        clock=claim.clock if claim else treaty.clock,
+        claim_kind=claim.kind if claim else None,
     )
     validate_graph(workflow, files=f"{procedure.part.file} + {international.file}")
     return workflow
@@ -150,6 +151,13 @@ def load_registry(root: Path) -> Registry:
     for reader in files["treaties"]:
         require_kind(reader)
     treaties = {parse_treaty(r)[0].code: r for r in files["treaties"]}
+    for r in treaties.values():
+        for other in parse_treaty(r)[0].also_withdraws_from:
+            if other not in treaties:
+                known = ", ".join(sorted(treaties))
+                raise r.error(
+                    "also_withdraws_from.treaties", f"unknown treaty {other!r}; known: {known}"
+                )
     procedures = {}
     for reader in files["procedures"]:
         procedure = parse_procedure(reader)

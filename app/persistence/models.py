@@ -88,6 +88,9 @@ class Case(Base):
     practice: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day the treaty entered into force for the State, where its clause bars early notice
+    # (Paris Agreement Art. 28(1)); given when the case is opened, read by the deposit.
+    in_force_since: Mapped[date | None] = mapped_column(Date)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The projection of the events (app/domain/projection.py), rewritten in the same
     # transaction as each event: lists, pending steps, calendars and the sweep read it, and a

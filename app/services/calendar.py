@@ -23,7 +23,9 @@ UID_DOMAIN = "withdrawal-tracker"
 # Guards and effects that mark a step as the withdrawal taking effect: a case that ended by
 # one of them took effect; one that ended otherwise (revoked) never did.
 _TAKES_EFFECT_GUARD = "effective_date_reached"
-_TAKES_EFFECT_EFFECT = "end_armed_conflict"
+# steps that make a case take effect without the clock's guard: an armed conflict ends, a
+# condition is met, membership ceases by decision
+_TAKES_EFFECT_EFFECTS = {"end_armed_conflict", "condition_met", "cease_membership"}
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _case_items(view: CaseView, country: str, today: date) -> list[CalendarItem]
 def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
     found: list[tuple[date, _Entry]] = []
     flow, state = view.workflow, view.state
-    if state.deposited_on is not None:
+    if state.deposited_on is not None and state.deposited_until is None:  # a known day only
         text = (
             "Instrument of withdrawal received; the notice period starts. "
             f"Depositary: {flow.treaty.depositary}."
@@ -111,7 +113,7 @@ def _may_take_effect(view: CaseView) -> bool:
         return True
     return any(
         t.dest == view.state.state
-        and (_TAKES_EFFECT_GUARD in t.guards or _TAKES_EFFECT_EFFECT in t.effects)
+        and (_TAKES_EFFECT_GUARD in t.guards or bool(_TAKES_EFFECT_EFFECTS & set(t.effects)))
         for t in view.workflow.transitions
     )
 

@@ -15,7 +15,7 @@ from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country
-from app.domain.definitions import Workflow
+from app.domain.definitions import IN_FORCE_SINCE_KEY, Transition, Workflow
 from app.domain.errors import DomainError, InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
@@ -57,6 +57,7 @@ def open_case(
     began_on: date | None = None,
     note: str = "",
     practice: bool = False,
+    in_force_since: date | None = None,
     idempotency: Idempotency | None = None,
 ) -> CaseView:
     """Open a case record today for `country` leaving `treaty`, at its workflow's first stage.
@@ -67,7 +68,7 @@ def open_case(
     answer is kept under its key in the same transaction.
     """
     opening = opening_for(tracker, country, treaty, workflow, practice)
-    opening = replace(opening, began_on=began_on, note=note)
+    opening = replace(opening, began_on=began_on, note=note, in_force_since=in_force_since)
     with tracker.transaction() as session:
         row = open_in(tracker, session, active_user(session, actor), opening)
         view = build_view(tracker, session, row, event_records(session, row))
@@ -85,6 +86,7 @@ class Opening:
     note: str = ""
     reference: str | None = None  # an imported case keeps its own
     opened_on: date | None = None  # an imported record keeps the day it was first opened
+    in_force_since: date | None = None  # the treaty in force for the State since (Paris 28(1))
 
 
 def opening_for(
@@ -100,7 +102,8 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
     """Add the case row and its opening event to `session`; returns the row."""
     today, flow = tracker.today(), opening.flow
     opened_on = opening.opened_on or today
-    for name, day in (("began_on", opening.began_on), ("opened_on", opened_on)):
+    days = (("began_on", opening.began_on), ("opened_on", opened_on))
+    for name, day in (*days, ("in_force_since", opening.in_force_since)):
         if day is not None and day > today:
             raise InvalidInput(
                 f"{name}: {day.isoformat()} lies after today ({today.isoformat()})", field=name
@@ -117,12 +120,15 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
         note=opening.note.strip(),
         opened_by=user,
         state=flow.initial,
+        in_force_since=opening.in_force_since,
     )
     tracker.keep_definition(session, flow)
     session.add(row)
     evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
     if opening.began_on is not None:
         evidence["began_on"] = opening.began_on.isoformat()
+    if opening.in_force_since is not None:
+        evidence["in_force_since"] = opening.in_force_since.isoformat()
     span = DateSpan.exact(opened_on)
     step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
     project(row, flow, CaseState(flow.initial))
@@ -266,13 +272,28 @@ def record_step(
         actor=user.name,
         recorded_at=now(),
         comment=new.comment.strip(),
-        evidence=transition.parse_evidence(new.evidence or {}),
+        evidence=transition.parse_evidence(with_in_force_since(case.row, transition, new.evidence)),
     )
     moved = apply_step(engine, case.state, step, today or tracker.today())
     recorded = append_event(session, case.row, step, moved.state, user)
     project(case.row, case.flow, moved)
     case.state = moved
     return recorded
+
+
+def with_in_force_since(
+    row: Case, transition: Transition, evidence: Mapping[str, object] | None
+) -> Mapping[str, object]:
+    """The step's evidence, with the case's in_force_since where the step reads one and the
+    evidence does not give it (the deposit under Paris Art. 28(1) or UNFCCC Art. 25(1))."""
+    given = dict(evidence or {})
+    if (
+        row.in_force_since
+        and transition.evidence_field(IN_FORCE_SINCE_KEY)
+        and not given.get(IN_FORCE_SINCE_KEY)
+    ):
+        given[IN_FORCE_SINCE_KEY] = row.in_force_since.isoformat()
+    return given
 
 
 def correct(

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import select
 
+from app.domain.case import CaseState
+from app.domain.clock import parse_span
 from app.domain.countries import PRACTICE_COUNTRY
 from app.persistence.models import SYSTEM_ACTOR, Case
-from app.services.cases import advance, open_case, practice_reference
+from app.services.cases import (
+    NewStep,
+    Writing,
+    open_case,
+    open_in,
+    opening_for,
+    practice_reference,
+    record_step,
+)
 from app.services.context import Tracker
-from app.services.users import create_user, list_users, set_password
+from app.services.users import active_user, create_user, list_users, set_password
 
 DEMO_CASES = Path(__file__).with_name("demo_cases.yaml")
 DEMO_USERS = (("viewer", "viewer"), ("clerk", "clerk"), ("admin", "admin"))
@@ -32,31 +43,13 @@ def _existing(tracker: Tracker) -> set[str]:
 
 
 def seed_demo(tracker: Tracker) -> list[str]:
-    """Add whatever demo case is missing; running it twice adds nothing. Returns the new ones."""
+    """Add whatever demo case is missing; running it twice adds nothing. Returns the new ones.
+    Each case is opened and walked through its steps in one transaction, checked step by step
+    as any advance is, without rebuilding the case's view after every step."""
     existing, added = _existing(tracker), []
     for spec in load_demo_cases():
-        if spec["expect"]["reference"] in existing:
-            continue
-        view = open_case(
-            tracker,
-            spec["country"],
-            spec["treaty"],
-            SYSTEM_ACTOR,
-            workflow=spec["workflow"],
-            began_on=spec["began_on"],
-            note=spec.get("note", ""),
-        )
-        for step in spec["steps"]:
-            advance(
-                tracker,
-                view.reference,
-                step["trigger"],
-                str(step["on"]),
-                SYSTEM_ACTOR,
-                comment=step.get("comment", ""),
-                evidence=step.get("evidence", {}),
-            )
-        added.append(view.reference)
+        if spec["expect"]["reference"] not in existing:
+            added.append(_seed_case(tracker, spec))
     for name, flow in sorted(tracker.registry.workflows.items()):
         if practice_reference(flow) in existing:
             continue
@@ -71,6 +64,30 @@ def seed_demo(tracker: Tracker) -> list[str]:
         )
         added.append(practice_reference(flow))
     return added
+
+
+def _seed_case(tracker: Tracker, spec: dict[str, Any]) -> str:
+    opening = opening_for(tracker, spec["country"], spec["treaty"], spec["workflow"])
+    opening = replace(
+        opening,
+        began_on=spec["began_on"],
+        note=spec.get("note", ""),
+        in_force_since=spec.get("in_force_since"),
+    )
+    with tracker.transaction() as session:
+        user = active_user(session, SYSTEM_ACTOR)
+        row = open_in(tracker, session, user, opening)
+        case = Writing(row, opening.flow, CaseState(opening.flow.initial))
+        for step in spec["steps"]:
+            new = NewStep(
+                step["trigger"],
+                parse_span(str(step["on"])),
+                step.get("comment", ""),
+                step.get("evidence", {}),
+            )
+            record_step(tracker, session, case, user, new)
+            session.flush()  # one row version per event, as advancing one step at a time gives
+        return row.reference
 
 
 def demo_users(tracker: Tracker) -> list[tuple[str, str, str]]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
-from app.domain.clock import EffectiveDate
+from app.domain.clock import EffectiveDate, first_notice_day
 from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
@@ -75,6 +75,9 @@ class CaseView:
     as_of: date | None = None
     opening: EventRecord | None = None
     recorded: EventRecord | None = None
+    # The country's cases under a treaty this one's withdrawal also covers, or that covers
+    # this one (UNFCCC and Paris Agreement, Paris Art. 28(3)): (reference, treaty, why).
+    linked: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def reference(self) -> str:
@@ -112,6 +115,11 @@ class CaseView:
         given = self.opening.evidence.get("began_on") if self.opening else None
         return (date.fromisoformat(given), "given when the case was opened") if given else None
 
+    def notice_allowed_from(self) -> date | None:
+        """The first day a notice may be given, where the clause bars early notice."""
+        clock, since = self.workflow.clock, self.row.in_force_since
+        return first_notice_day(clock, since) if clock and since else None
+
     def to_json(self) -> dict[str, Any]:
         row, stage = self.row, self.workflow.stages[self.state.state]
         period_end = self.state.period_end(self.workflow.clock)
@@ -130,18 +138,33 @@ class CaseView:
             "procedure_began_on": began[0].isoformat() if began else None,
             "procedure_began_from": began[1] if began else None,
             "note": row.note,
+            "kind": self.workflow.kind,
+            "in_force_since": _iso(row.in_force_since),
+            "notice_allowed_from": _iso(self.notice_allowed_from()),
             "state": stage.id,
-            "stage": {"label": stage.label, "responsible": stage.responsible, "final": stage.final},
+            "stage": {
+                "label": stage.label,
+                "description": stage.description,
+                "responsible": stage.responsible,
+                "final": stage.final,
+            },
             "version": row.version,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "dates": {
                 "deposited": _iso(self.state.deposited_on),
+                "deposited_until": _iso(self.state.deposited_until),
                 "effective": _iso(self.effective.on if self.effective else None),
                 "effective_basis": self.effective.basis if self.effective else None,
                 "notice_period_ends": _iso(period_end.on if period_end else None),
                 "armed_conflict_since": _iso(self.state.armed_conflict_since),
                 "revoked": _iso(self.state.revoked_on),
+                "effect_disputed_since": _iso(self.state.disputed_since),
+                "condition_met": _iso(self.state.condition_met_on),
+                "membership_ceased": _iso(self.state.ceased_on),
             },
+            "linked_cases": [
+                {"reference": ref, "treaty": treaty, "why": why} for ref, treaty, why in self.linked
+            ],
             "available_triggers": [a.to_json() for a in self.available],
             **({} if self.history is None else {"history": [h.to_json() for h in self.history]}),
             **({} if self.recorded is None else {"recorded_event": self.recorded.to_json()}),
@@ -167,7 +190,29 @@ def build_view(
         records = [r for r in records if r.occurred_on <= as_of]
     opening = next((r for r in records if r.trigger == OPEN), None)
     view = _view(row, workflow, fold(workflow, steps))
-    return replace(view, history=tuple(records), steps=tuple(steps), as_of=as_of, opening=opening)
+    return replace(
+        view, history=tuple(records), steps=tuple(steps), as_of=as_of, opening=opening,
+        linked=linked_cases(tracker, session, row),
+    )  # fmt: skip
+
+
+def linked_cases(tracker: Tracker, session: Session, row: Case) -> tuple[tuple[str, str, str], ...]:
+    """The country's other real cases under a treaty linked to this one by a cascade."""
+    treaties = tracker.registry.treaties
+    links: dict[str, str] = {}
+    for code, treaty in treaties.items():
+        if code == row.treaty:
+            links.update({other: treaty.also_article for other in treaty.also_withdraws_from})
+        elif row.treaty in treaty.also_withdraws_from:
+            links[code] = treaty.also_article
+    if not links or row.practice:
+        return ()
+    found = session.scalars(
+        select(Case)
+        .where(Case.country == row.country, Case.treaty.in_(links), Case.practice.is_(False))
+        .order_by(Case.reference)
+    )
+    return tuple((c.reference, c.treaty, links[c.treaty]) for c in found)
 
 
 def projected_view(

@@ -135,6 +135,7 @@ def open_case() -> ResponseReturnValue:
             workflow=new.workflow,
             began_on=_day(new.began_on, "began_on"),
             note=new.note or "",
+            in_force_since=_day(new.in_force_since, "in_force_since"),
             idempotency=idempotency,
         ),
     )

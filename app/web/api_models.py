@@ -67,17 +67,38 @@ class Event(Answer):
 
 class CaseStage(Answer):
     label: str
+    description: str
     responsible: str
     final: bool
 
 
 class CaseDates(Answer):
     deposited: date | None
+    deposited_until: date | None = Field(
+        description="the latest day of a receipt known only within bounds"
+    )
     effective: date | None
     effective_basis: str | None
     notice_period_ends: date | None
     armed_conflict_since: date | None
     revoked: date | None = Field(description="the day the notification was revoked, if it was")
+    effect_disputed_since: date | None = Field(
+        description="the effect waits for a condition since this day"
+    )
+    condition_met: date | None = Field(
+        description="the day the condition on the effect was recorded met"
+    )
+    membership_ceased: date | None = Field(
+        description="membership ended by decision as from this day"
+    )
+
+
+class LinkedCase(Answer):
+    """The country's case under a treaty linked to this one (UNFCCC and Paris, Art. 28(3))"""
+
+    reference: str
+    treaty: str
+    why: str = Field(description="the article that links them")
 
 
 class CaseState(Answer):
@@ -98,11 +119,19 @@ class CaseState(Answer):
     )
     procedure_began_from: Literal["first step", "given when the case was opened"] | None
     note: str
+    kind: str = Field(description="the kind of treaty action, e.g. withdrawal, suspension_claim")
+    in_force_since: date | None = Field(
+        description="the day the treaty entered into force for the State"
+    )
+    notice_allowed_from: date | None = Field(
+        description="the first day notice is allowed, where a bar applies"
+    )
     state: str
     stage: CaseStage
     version: Positive
     as_of: date | None = Field(description="the past date the case was rebuilt for, if asked")
     dates: CaseDates
+    linked_cases: list[LinkedCase]
     available_triggers: list[AvailableTrigger]
 
 

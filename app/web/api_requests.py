@@ -62,6 +62,12 @@ class NewCase(Body):
         examples=["2025-01-01"],
     )
     note: str | None = None
+    in_force_since: Day | None = Field(
+        None,
+        description="the day the treaty entered into force for the State, where notice is "
+        "allowed only years later (Paris Agreement Art. 28(1), UNFCCC Art. 25(1))",
+        examples=["2016-11-04"],
+    )
 
 
 class NewEvent(Body):

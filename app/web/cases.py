@@ -179,9 +179,11 @@ def new() -> Response | tuple[str, int]:
         return render_template("new_case.html", form=form), 422 if form.is_submitted() else 200
     try:
         began_on = parse_date(form.began_on.data, "began_on") if form.began_on.data else None
+        in_force = form.in_force_since.data
         view = cases.open_case(
             tracker_of(), form.country.data, form.treaty.data, current_user.name,
             began_on=began_on, note=form.note.data or "",
+            in_force_since=parse_date(in_force, "in_force_since") if in_force else None,
         )  # fmt: skip
     except DomainError as exc:
         _field_error(form, exc)

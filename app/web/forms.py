@@ -42,6 +42,13 @@ class OpenCaseForm(FlaskForm):  # type: ignore[misc]
         "reference. The case is opened today either way; record the steps already taken at "
         "their own dates on the case page.",
     )
+    in_force_since = StringField(
+        "Treaty in force for the State since",
+        validators=[Optional()],
+        description="Where the treaty allows notice only years after it entered into force for "
+        "the State (Paris Agreement Art. 28(1), UNFCCC Art. 25(1)): that day (YYYY-MM-DD). A "
+        "deposit before the bar is refused, naming the first allowed day.",
+    )
     note = TextAreaField("What opened the case", validators=[Optional(), Length(max=2000)])
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, inspect, select, text
 from app import create_app
 from app.persistence.models import User
 from app.services.context import Tracker
+from app.services.demo import load_demo_cases
 from tests.conftest import WORKFLOWS, Today, copy_demo
 from tests.integration.conftest import TAKES_EFFECT
 
@@ -40,16 +41,7 @@ TODAY = "2026-11-27"  # the `today` fixture's date
 LV = "LV-APMBC-2025"
 PRACTICE = "PRACTICE-APMBC-GENERIC"
 PRACTICE_INTL = "PRACTICE-APMBC-INTERNATIONAL-ONLY"  # starts at mfa_coordination
-REAL_CASES = {
-    "LV-APMBC-2025",
-    "LT-APMBC-2025",
-    "EE-APMBC-2025",
-    "PL-APMBC-2025",
-    "FI-APMBC-2025",
-    "UA-APMBC-2025",
-    "BI-ROME-STATUTE-2016",
-    "PH-ROME-STATUTE-2018",
-}
+REAL_CASES = {spec["expect"]["reference"] for spec in load_demo_cases()}
 HISTORY_KEYS = {
     "seq",
     "trigger",
@@ -1321,7 +1313,7 @@ def test_workflows_check_and_list(run: Cli) -> None:
     for r in rows:
         assert r["version"] and r["label"]
     out = run.ok("workflows", "check").stdout
-    assert out == f"ok: 8 treaties, {len(rows)} workflows\n"
+    assert out == f"ok: 18 treaties, {len(rows)} workflows\n"
     assert "apmbc/generic" in run.ok("workflows", "list").stdout
 
 

@@ -3,6 +3,7 @@ computes (checked against the seed file and, independently, against the facts fi
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,9 +11,11 @@ import pytest
 from sqlalchemy import Engine
 
 from app.domain.loader import Registry
+from app.services.cases import open_case
 from app.services.context import Tracker
 from app.services.demo import load_demo_cases, seed_demo
 from app.services.queries import get_case, list_cases
+from tests.conftest import copy_demo
 from tests.integration.conftest import total_rows
 
 # Transcribed by hand from /work/shared/facts/withdrawals.md (sections 2 and 4):
@@ -28,9 +31,45 @@ SOURCES = {
 }
 
 
+# Transcribed by hand from /work/shared/facts/treaty-actions.md (sections 2-10): reference ->
+# (stage, receipt or start of the clock, the date the sources give, which date of the case it
+# is: "effective", or "notice_period_ends" where the case did not take effect).
+ACTIONS = {
+    "HU-ROME-STATUTE-2025": ("notice_period", "2025-06-02", "2026-06-02", "effective"),
+    "ZA-ROME-STATUTE-2016": ("revoked", "2016-10-19", "2017-10-19", "notice_period_ends"),
+    "GM-ROME-STATUTE-2016": ("revoked", "2016-11-10", "2017-11-10", "notice_period_ends"),
+    "US-PARIS-2017": ("effective", "2019-11-04", "2020-11-04", "effective"),
+    "US-PARIS-2021": ("in_force", "2021-01-20", "2021-02-19", "effective"),
+    "US-PARIS-2025": ("effective", "2025-01-27", "2026-01-27", "effective"),
+    "US-WHO-2020": ("revoked", "2020-07-06", "2021-07-06", "notice_period_ends"),
+    "US-WHO-2025": ("effect_disputed", "2025-01-22", "2026-01-22", "notice_period_ends"),
+    "AR-WHO-2025": ("effective", "2025-03-17", "2026-03-17", "effective"),
+    "US-UNESCO-2025": ("notice_period", "2025-07-22", "2026-12-31", "effective"),
+    "NI-UNESCO-2025": ("notice_period", "2025-01-01", "2026-12-31", "effective"),
+    "LT-CCM-2024": ("effective", "2024-09-06", "2025-03-06", "effective"),
+    "TR-ISTANBUL-2021": ("effective", "2021-03-20", "2021-07-01", "effective"),
+    "RU-CFE-2023": ("effective", "2023-06-09", "2023-11-07", "effective"),
+    "RU-COE-STATUTE-2022": ("membership_ceased", "2022-03-15", "2022-03-16", "effective"),
+    "RU-ECHR-2022": ("effective", "2022-03-16", "2022-09-16", "effective"),
+    # no clock: no receipt, no date
+    "LV-ISTANBUL-2025": ("parked", None, None, "effective"),
+    "RU-CTBT-2023": ("ratification_withdrawn", None, None, "effective"),
+    "BF-ROME-STATUTE-2025": ("announced", None, None, "effective"),
+    "ML-ROME-STATUTE-2025": ("announced", None, None, "effective"),
+    "NE-ROME-STATUTE-2025": ("announced", None, None, "effective"),
+}
+
+
 @pytest.fixture
 def seeded(tracker: Tracker) -> list[str]:
     return seed_demo(tracker)
+
+
+@pytest.fixture
+def copied(db_engine: Engine, demo_rows: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The demo as seed_demo leaves it, copied from the run's one seeding (fast)."""
+    copy_demo(db_engine, demo_rows)
+    return [str(row["reference"]) for row in demo_rows["cases"]]
 
 
 def _case(tracker: Tracker, reference: str, as_of: date | None = None) -> dict[str, Any]:
@@ -43,13 +82,13 @@ def _iso(value: object) -> str | None:
 
 
 def test_computed_dates_match_the_seed_file_and_the_sources(
-    tracker: Tracker, seeded: list[str]
+    tracker: Tracker, copied: list[str]
 ) -> None:
     specs = load_demo_cases()
-    assert len(specs) == 8
+    assert len(specs) == 8 + len(ACTIONS)
     for spec in specs:
         expect = spec["expect"]
-        assert expect["reference"] in seeded
+        assert expect["reference"] in copied
         case = _case(tracker, expect["reference"])
         assert (case["state"], case["dates"]["deposited"], case["dates"]["effective"]) == (
             expect["state"],
@@ -81,7 +120,7 @@ def test_computed_dates_match_the_seed_file_and_the_sources(
 
 
 def test_seeded_histories_are_the_real_ones(
-    tracker: Tracker, seeded: list[str], subtests: pytest.Subtests
+    tracker: Tracker, copied: list[str], subtests: pytest.Subtests
 ) -> None:
     with subtests.test(msg="Latvia: the real vote, and the proclamation as a range"):
         history = _case(tracker, "LV-APMBC-2025")["history"]
@@ -157,3 +196,63 @@ def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
 
     assert total_rows(db_engine, "cases") == cases
     assert total_rows(db_engine, "events") == events
+
+
+def test_each_treaty_action_shows_the_date_of_its_sources(
+    db_engine: Engine,
+    demo_rows: dict[str, list[dict[str, Any]]],
+    cli: Any,
+    subtests: pytest.Subtests,
+) -> None:
+    copy_demo(db_engine, demo_rows)
+    listed = {
+        c["reference"]: c for c in json.loads(cli.invoke(args=["cases", "list", "--json"]).output)
+    }
+    for reference, (state, start, day, which) in sorted(ACTIONS.items()):
+        with subtests.test(msg=reference):
+            result = cli.invoke(args=["cases", "show", reference, "--json"])
+            assert result.exit_code == 0, result.output
+            case = json.loads(result.output)
+            assert case["state"] == state
+            assert case["dates"]["deposited"] == start
+            assert case["dates"][which] == day
+            if which == "notice_period_ends":
+                assert case["dates"]["effective"] is None  # revoked, or waiting for a condition
+            else:  # the list (the case row's projection) says the same
+                assert listed[reference]["effective"] == day
+
+
+def test_the_real_actions_read_as_the_sources_say(tracker: Tracker, copied: list[str]) -> None:
+    sahel = _case(tracker, "BF-ROME-STATUTE-2025")
+    assert "No clock runs until the depositary receives a notice" in sahel["stage"]["description"]
+    paris = _case(tracker, "US-PARIS-2017")
+    assert (paris["in_force_since"], paris["notice_allowed_from"]) == ("2016-11-04", "2019-11-04")
+    assert _case(tracker, "US-PARIS-2021")["kind"] == "accession"
+    assert _case(tracker, "RU-CTBT-2023")["kind"] == "deratification"
+    latvia = _case(tracker, "LV-ISTANBUL-2025")
+    parked = [h for h in latvia["history"] if h["trigger"] == "park_returned_law"]
+    assert parked[0]["evidence"]["next_date"] == "2026-11-01"
+    turkey = _case(tracker, "TR-ISTANBUL-2021")["history"]
+    deposit = next(h for h in turkey if h["trigger"] == "deposit")
+    assert (deposit["occurred_on"], deposit["occurred_until"]) == ("2021-03-20", "2021-03-31")
+    lithuania = _case(tracker, "LT-CCM-2024")["history"]
+    adopt = next(h for h in lithuania if h["trigger"] == "adopt")
+    assert "Delfi EN" in adopt["comment"] and "BNS" in adopt["comment"]  # the split disputed
+
+
+def test_a_unfccc_case_and_the_paris_cases_of_its_country_show_each_other(
+    tracker: Tracker, copied: list[str]
+) -> None:
+    # Paris Art. 28(3): withdrawing from the UNFCCC is also withdrawing from the Agreement. The
+    # US memorandum of 2026-01-07 names the UNFCCC; its receipt by the UN SG is not found, so
+    # the case stays before the deposit (facts/treaty-actions.md, section 11).
+    unfccc = open_case(
+        tracker, "US", "unfccc", "clerk", workflow="unfccc/international-only",
+        began_on=date(2026, 1, 7),
+    )  # fmt: skip
+    linked = _case(tracker, unfccc.reference)["linked_cases"]
+    assert [c["reference"] for c in linked] == ["US-PARIS-2017", "US-PARIS-2021", "US-PARIS-2025"]
+    assert "Paris Agreement Art. 28(3)" in linked[0]["why"]
+    back = _case(tracker, "US-PARIS-2025")["linked_cases"]
+    assert [c["reference"] for c in back] == [unfccc.reference]
+    assert _case(tracker, "US-UNESCO-2025")["linked_cases"] == []

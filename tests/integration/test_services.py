@@ -79,7 +79,7 @@ OPEN_REFUSALS: Refusals = {
         {"treaty": "ottawa"},
         NotFound,
         "treaty",
-        "apmbc, cfe, coe-statute, istanbul, paris, rome-statute",
+        "apmbc, att, ccm, cfe, coe-statute, ctbt, cwc, echr, ilo, istanbul, npt, paris",
     ),
     "unknown workflow": ({"workflow": "apmbc/nowhere"}, NotFound, "workflow", "apmbc/generic"),
     "other treaty's workflow": (

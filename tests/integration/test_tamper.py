@@ -57,8 +57,8 @@ def test_untouched_database_verifies(tracker: Tracker, cli: FlaskCliRunner) -> N
     audit = verify_audit(tracker)
     assert audit.intact
     assert audit.first_break is None
-    # Every case has events, its opening at least: 8 real cases, FI-APMBC-2025 and 20 practice.
-    assert audit.cases == 29
+    # Every case has events, its opening at least: 29 real cases, FI-APMBC-2025-2, 48 practice.
+    assert audit.cases == 78
     assert audit.events > 40
 
     result = audit_verify(cli)

@@ -546,10 +546,72 @@ def test_every_shipped_treaty_names_its_clause_kind(registry: Registry):
         "istanbul": "first_of_month_after_period",
         "coe-statute": "end_of_financial_year",
         "cfe": "named_date_min_notice",
+        "ccm": "period_after_receipt",
+        "unfccc": "period_after_receipt",
+        "ilo": "period_after_receipt",
+        "who": "period_after_receipt",
+        "npt": "period_after_receipt",
+        "att": "period_after_receipt",
+        "cwc": "period_after_receipt",
+        "tpnw": "period_after_receipt",
+        "ctbt": "period_after_receipt",
+        "echr": "period_after_receipt",
     }
 
 
-@pytest.mark.parametrize("code", ["unesco", "istanbul", "coe-statute", "cfe", "paris"])
+# The period each treaty's clause counts from receipt, as the facts give it (withdrawals.md
+# section 3, treaty-actions.md section 1), and whether an armed conflict defers the effect.
+PERIODS = {
+    "ccm": ((6, 0), True),
+    "unfccc": ((12, 0), False),
+    "ilo": ((24, 0), False),
+    "who": ((12, 0), False),
+    "npt": ((3, 0), False),
+    "att": ((0, 90), False),
+    "cwc": ((0, 90), False),
+    "tpnw": ((12, 0), True),
+    "ctbt": ((6, 0), False),
+    "echr": ((6, 0), False),
+    "apmbc": ((6, 0), True),
+}
+
+
+@pytest.mark.parametrize("code", sorted(PERIODS))
+def test_each_treaty_counts_the_period_its_article_gives(registry: Registry, code):
+    clock = registry.treaty(code).clock
+    (months, days), deferral = PERIODS[code]
+    assert clock.notice_period is not None
+    assert (clock.notice_period.months, clock.notice_period.days) == (months, days)
+    assert clock.armed_conflict_deferral is deferral
+    steps = {t.trigger for t in registry.workflow(f"{code}/generic").transitions}
+    assert ("suspend_for_armed_conflict" in steps) is deferral
+
+
+def test_the_three_year_bar_is_paris_and_unfccc_only(registry: Registry):
+    barred = {c for c, t in registry.treaties.items() if t.clock.earliest_notice_after_years}
+    assert barred == {"paris", "unfccc"}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "unesco",
+        "istanbul",
+        "coe-statute",
+        "cfe",
+        "paris",
+        "ccm",
+        "unfccc",
+        "ilo",
+        "who",
+        "npt",
+        "att",
+        "cwc",
+        "tpnw",
+        "ctbt",
+        "echr",
+    ],
+)
 def test_new_treaties_compose_with_the_generic_and_international_only_procedures(
     registry: Registry, code
 ):
@@ -557,7 +619,7 @@ def test_new_treaties_compose_with_the_generic_and_international_only_procedures
         workflow = registry.workflow(f"{code}/{procedure}")
         assert {"deposit", "take_effect", "revoke"} <= {t.trigger for t in workflow.transitions}
         assert "start_clock" in workflow.transition("deposit").effects
-    assert registry.default_workflow("LV", code).name == f"{code}/generic"
+    assert registry.default_workflow("FI", code).name == f"{code}/generic"
 
 
 def test_a_named_date_is_the_deposits_effective_on_named_where_the_clause_allows_one(
@@ -727,3 +789,73 @@ def test_a_copy_kept_from_before_clause_kinds_still_reads_as_a_period(registry: 
     assert workflow.clock is not None
     assert workflow.clock.kind == "period_after_receipt"
     assert str(workflow.clock) == "APMBC Art. 20(3): 6 months"
+
+
+# --- conditions on the effect, cessation, kinds of action ---------------------------------------
+
+
+def test_missing_notice_period_of_a_new_treaty_names_file_key_and_what_it_takes(wf: Path):
+    edit(wf, "treaties/tpnw.yaml", "  notice_period: {months: 12}\n", "")
+    message = refusal(wf)
+    assert "treaties/tpnw.yaml" in message
+    assert "clock.notice_period: missing" in message
+    assert "kind period_after_receipt takes: notice_period" in message
+
+
+def test_a_condition_without_its_dispute_steps_is_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/apmbc.yaml",
+        "  armed_conflict_deferral: true\n",
+        "  armed_conflict_deferral: true\n  effect_condition: dues paid\n",
+    )
+    message = refusal(wf)
+    assert "treaties/apmbc.yaml: clock.effect_condition" in message
+    assert "condition_met and dispute_effect" in message
+
+
+def test_dispute_steps_without_a_condition_are_refused(wf: Path):
+    edit(
+        wf,
+        "treaties/ilo.yaml",
+        "  effect_condition: the Member has then fulfilled all financial obligations (Art. 1(5))\n"
+        "  effect_when_condition_met: day_met\n",
+        "",
+    )
+    message = refusal(wf)
+    assert "treaties/ilo.yaml: clock.effect_condition: missing" in message
+
+
+def test_an_unknown_effect_when_condition_met_names_the_allowed_values(wf: Path):
+    edit(
+        wf,
+        "treaties/ilo.yaml",
+        "effect_when_condition_met: day_met",
+        "effect_when_condition_met: later",
+    )
+    message = refusal(wf)
+    assert "treaties/ilo.yaml: clock.effect_when_condition_met" in message
+    assert "allowed: period_end, day_met" in message
+    assert "'later'" in message
+
+
+def test_an_unknown_key_in_a_claim_file_names_what_is_allowed(wf: Path):
+    edit(wf, "claims/accession.yaml", "kind: accession\n", "kind: accession\nclok: {}\n")
+    message = refusal(wf)
+    assert "claims/accession.yaml: clok: unknown key" in message
+    assert "clock" in message
+
+
+def test_kinds_of_action_are_named_by_their_files(registry: Registry):
+    kinds = {w.kind for w in registry.workflows.values()}
+    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession"}
+    assert registry.workflow("ctbt/international-only/deratification").clock is None
+    announced = registry.workflow("rome-statute/international-only").stages["announced"]
+    assert "No clock runs until the depositary receives a notice" in announced.description
+
+
+def test_a_cascade_to_an_unknown_treaty_names_the_file_key_and_the_known(wf: Path):
+    edit(wf, "treaties/unfccc.yaml", "  treaties: [paris]\n", "  treaties: [kyoto]\n")
+    message = refusal(wf)
+    assert "treaties/unfccc.yaml: also_withdraws_from.treaties: unknown treaty 'kyoto'" in message
+    assert "paris" in message

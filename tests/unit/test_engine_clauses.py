@@ -95,3 +95,135 @@ def test_coe_membership_ceased_by_decision(engine_of, make_step):
     case = replay(coe, [make_step(1, "deposit", D("2022-03-15"))], TODAY)
     step = make_step(2, "cease_membership", D("2022-03-16"), {"decision": "CM resolution"})
     assert apply_step(coe, case, step, TODAY).state == "membership_ceased"
+
+
+# --- the treaties added from the facts (withdrawals.md sec. 3, treaty-actions.md sec. 1) -------
+
+
+@pytest.mark.parametrize(
+    ("code", "notice", "effective"),
+    [
+        ("ccm", "2024-09-06", "2025-03-06"),  # Lithuania (treaty-actions sec. 4)
+        ("ccm", "2024-08-31", "2025-02-28"),  # a month end: clipped
+        ("ccm", "2023-08-31", "2024-02-29"),  # ... to a leap day
+        ("tpnw", "2024-02-29", "2025-02-28"),  # twelve months from a leap day
+        ("npt", "2025-11-30", "2026-02-28"),  # three months to a shorter month
+        ("att", "2025-12-31", "2026-03-31"),  # 90 calendar days across a year end
+        ("att", "2024-01-01", "2024-03-31"),  # ... in a leap year (29 February counts)
+        ("cwc", "2023-01-01", "2023-04-01"),  # ... in a common year
+        ("ctbt", "2025-08-31", "2026-02-28"),
+        ("echr", "2022-03-16", "2022-09-16"),  # Russia (sec. 10, via Art. 58(3))
+        ("ilo", "2025-02-28", "2027-02-28"),
+        ("who", "2025-01-22", "2026-01-22"),  # the US (sec. 6)
+    ],
+)
+def test_new_treaties_count_their_period(engine_of, make_step, code, notice, effective):
+    engine = engine_of(code)
+    required = engine.workflow.transition("deposit").evidence_field("reasons")
+    evidence = {"reasons": "extraordinary events"} if required and required.required else {}
+    case = replay(engine, [make_step(1, "deposit", D(notice), evidence)], LATER)
+    assert case.period_end(engine.workflow.clock).on == D(effective)
+
+
+def test_unfccc_bar_refuses_the_day_before_and_allows_the_day(engine_of, make_step):
+    unfccc = engine_of("unfccc")
+    since = {"in_force_since": "2016-02-29"}  # a leap day: three years later is 28 February
+    with pytest.raises(NotAllowed) as exc:
+        replay(unfccc, [make_step(1, "deposit", D("2019-02-27"), since)], TODAY)
+    assert "the first allowed day is 2019-02-28" in exc.value.message
+    case = replay(unfccc, [make_step(1, "deposit", D("2019-02-28"), since)], TODAY)
+    assert case.effective(unfccc.workflow.clock).on == D("2020-02-28")
+
+
+def test_tpnw_defers_for_an_armed_conflict_and_npt_has_no_such_step(engine_of, make_step):
+    tpnw = engine_of("tpnw")
+    steps = [
+        make_step(1, "deposit", D("2024-01-10"), {"reasons": "extraordinary events"}),
+        make_step(2, "record_armed_conflict", D("2024-06-01"), {"description": "war"}),
+    ]
+    case = replay(tpnw, steps, TODAY)
+    with pytest.raises(NotAllowed):
+        apply_step(tpnw, case, make_step(3, "take_effect", D("2025-01-10")), TODAY)
+    case = apply_step(
+        tpnw, case, make_step(3, "suspend_for_armed_conflict", D("2025-01-10")), TODAY
+    )
+    assert case.effective(tpnw.workflow.clock) is None
+    ended = make_step(4, "end_armed_conflict", D("2025-05-01"), {"description": "peace"})
+    case = apply_step(tpnw, case, ended, TODAY)
+    assert case.effective(tpnw.workflow.clock).on == D("2025-05-01")
+    npt = engine_of("npt").workflow
+    assert "record_armed_conflict" not in {t.trigger for t in npt.transitions}
+
+
+def test_a_condition_on_the_effect_holds_the_case_until_it_is_met(engine_of, make_step):
+    ilo = engine_of("ilo")
+    clock = ilo.workflow.clock
+    case = replay(ilo, [make_step(1, "deposit", D("2024-03-01"))], LATER)
+    # the sweep's take_effect carries no evidence: refused, the condition must be stated
+    with pytest.raises(InvalidInput) as exc:
+        apply_step(ilo, case, make_step(2, "take_effect", D("2026-03-01")), LATER)
+    assert exc.value.field == "evidence.condition_met"
+    disputed = make_step(2, "dispute_effect", D("2026-03-01"), {"dispute": "dues unpaid"})
+    case = apply_step(ilo, case, disputed, LATER)
+    assert (case.state, case.effective(clock)) == ("effect_disputed", None)
+    assert case.period_end(clock).on == D("2026-03-01")
+    met = make_step(3, "record_condition_met", D("2026-05-04"), {"how": "arrears paid"})
+    case = apply_step(ilo, case, met, LATER)
+    assert case.state == "effective"
+    effective = case.effective(clock)
+    assert effective.on == D("2026-05-04")
+    assert "condition met on 2026-05-04" in effective.basis
+
+
+def test_a_condition_step_on_a_treaty_without_conditions_is_refused(engine_of, make_step):
+    rome = engine_of("rome-statute")
+    case = replay(rome, [make_step(1, "deposit", D("2025-06-02"))], TODAY)
+    with pytest.raises(Exception) as exc:
+        apply_step(rome, case, make_step(2, "dispute_effect", D("2026-06-02")), TODAY)
+    assert "'dispute_effect' is not a step of workflow rome-statute/international-only" in str(
+        exc.value
+    )
+
+
+def test_a_receipt_within_bounds_is_accepted_only_when_every_day_gives_one_date(
+    engine_of, make_step
+):
+    istanbul = engine_of("istanbul")
+    march = make_step(1, "deposit", D("2021-03-20"), until=D("2021-03-31"))  # Turkey (sec. 9)
+    case = replay(istanbul, [march], TODAY)
+    end = case.period_end(istanbul.workflow.clock)
+    assert end.on == D("2021-07-01")
+    assert end.basis.startswith("receipt known only within 2021-03-20..2021-03-31")
+    case = apply_step(istanbul, case, make_step(2, "take_effect", D("2021-07-01")), TODAY)
+    assert case.state == "effective"
+    across = make_step(1, "deposit", D("2021-03-20"), until=D("2021-04-02"))
+    with pytest.raises(InvalidInput) as exc:
+        replay(istanbul, [across], TODAY)
+    assert exc.value.field == "occurred_on"
+    apmbc = make_step(1, "deposit", D("2025-06-26"), {"reasons": "r"}, until=D("2025-06-27"))
+    with pytest.raises(InvalidInput):
+        replay(engine_of("apmbc"), [apmbc], TODAY)
+
+
+def test_cessation_by_decision_replaces_the_financial_year_date(engine_of, make_step):
+    coe = engine_of("coe-statute")
+    steps = [
+        make_step(1, "deposit", D("2022-03-15")),
+        make_step(2, "cease_membership", D("2022-03-16"), {"decision": "Art. 8"}),
+    ]
+    case = replay(coe, steps, TODAY)
+    assert case.state == "membership_ceased"
+    assert case.effective(coe.workflow.clock).on == D("2022-03-16")
+    assert case.period_end(coe.workflow.clock) is None
+
+
+def test_accession_enters_into_force_on_the_30th_day(registry, engines, make_step):
+    engine = engines.for_workflow(registry.workflow("paris/international-only/accession"))
+    assert engine.workflow.kind == "accession"
+    case = replay(engine, [make_step(1, "deposit", D("2021-01-20"))], TODAY)  # US (sec. 5)
+    assert case.period_end(engine.workflow.clock).on == D("2021-02-19")
+
+
+def test_deratification_runs_no_clock(registry):
+    workflow = registry.workflow("ctbt/ru/deratification")
+    assert (workflow.kind, workflow.clock) == ("deratification", None)

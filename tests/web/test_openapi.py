@@ -15,11 +15,12 @@ from flask import Flask
 from hypothesis import strategies as st
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 from schemathesis import GenerationMode
+from sqlalchemy import Engine
 
 from app.services.context import Tracker
-from app.services.demo import seed_demo
 from app.services.tokens import create_token
 from app.web.openapi import docs_bp, document
+from tests.conftest import copy_demo
 from tests.web.conftest import LV, PRACTICE, SignIn, html_of
 
 API = "/api/v1"
@@ -200,9 +201,14 @@ def _run(operation: Any, mode: GenerationMode, call: Callable[[Any, bool], None]
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # one backend is enough here
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
 def test_the_api_keeps_to_its_document(
-    api_app: Flask, tracker: Tracker, path: str, method: str
+    api_app: Flask,
+    tracker: Tracker,
+    db_engine: Engine,
+    demo_rows: dict[str, list[dict[str, Any]]],
+    path: str,
+    method: str,
 ) -> None:
-    seed_demo(tracker)
+    copy_demo(db_engine, demo_rows)  # the run's one seeding, copied: seeding per operation is slow
     headers = {"Authorization": f"Bearer {create_token(tracker, 'admin')}"}
     schema = schemathesis.openapi.from_wsgi(SPEC_URL, api_app)
     operation = schema[path][method]
@@ -217,9 +223,14 @@ def test_the_api_keeps_to_its_document(
             assert mode is GenerationMode.NEGATIVE  # nothing to get wrong (no parameters)
 
 
-def test_the_run_reaches_real_data(api_app: Flask, tracker: Tracker) -> None:
+def test_the_run_reaches_real_data(
+    api_app: Flask,
+    tracker: Tracker,
+    db_engine: Engine,
+    demo_rows: dict[str, list[dict[str, Any]]],
+) -> None:
     """The examples mixed into the run exist: the run is not 404s all the way down."""
-    seed_demo(tracker)
+    copy_demo(db_engine, demo_rows)
     client = api_app.test_client()
     headers = {"Authorization": f"Bearer {create_token(tracker, 'viewer')}"}
     for reference in REFERENCES:
