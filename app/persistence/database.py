@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,3 +58,16 @@ def snapshot_options(engine: Engine) -> dict[str, Any]:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def serialize_on(session: Session, key: str) -> None:
+    """Make transactions that share `key` run one after another until they end: an advisory
+    transaction lock on PostgreSQL; on SQLite every writing transaction begins IMMEDIATE and so
+    already runs alone."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest[:8], "big", signed=True)},
+    )
