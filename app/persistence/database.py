@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -41,7 +42,11 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine)
@@ -71,3 +76,16 @@ def serialize_on(session: Session, key: str) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest[:8], "big", signed=True)},
     )
+
+
+# Why a database refuses a write although it reads: PostgreSQL's SQLSTATEs (read-only
+# transaction or standby, no privilege, disk full or out of resources) and SQLite's codes.
+_NO_WRITE_SQLSTATES = ("25006", "42501", "53")
+_NO_WRITE_SQLITE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_PERM")
+
+
+def refuses_writes(exc: DBAPIError) -> bool:
+    """Whether `exc` says the database takes no writes now (while reads may go on)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None) or ""
+    return sqlstate.startswith(_NO_WRITE_SQLSTATES) or sqlite_name.startswith(_NO_WRITE_SQLITE)

@@ -154,7 +154,7 @@ def session_user(tracker: Tracker, session_id: str) -> SessionUser | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         user = session.get(User, int(user_id))
         if user is None or not user.active or user.session_token is None:
             return None

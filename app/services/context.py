@@ -10,15 +10,15 @@ from functools import cached_property
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.definitions import Workflow
 from app.domain.engine import Engine, Engines
-from app.domain.errors import Conflict, DefinitionError, NotFound
+from app.domain.errors import Conflict, DefinitionError, NotFound, Unavailable
 from app.domain.loader import Registry, workflow_from_definition
-from app.persistence.database import snapshot_options
+from app.persistence.database import refuses_writes, snapshot_options
 from app.persistence.models import WorkflowDefinition
 
 
@@ -28,6 +28,12 @@ def _stored_definition(session: Session, name: str, version: str) -> WorkflowDef
             WorkflowDefinition.name == name, WorkflowDefinition.version == version
         )
     )
+
+
+NO_WRITES = (
+    "database: it takes no writes now (read-only, full, or not allowed for the tracker's role); "
+    "nothing was recorded; reading still works; try again later"
+)
 
 
 def utc_today() -> date:
@@ -96,7 +102,8 @@ class Tracker:
         everything and keeps nothing), roll back on any error.
 
         A lost race on a case (its version moved, or its next event number was taken) becomes
-        Conflict, so the caller can reload and try again.
+        Conflict, so the caller can reload and try again; a database that takes no writes
+        (read-only, full) becomes Unavailable.
         """
         with self.sessions() as session:
             try:
@@ -114,6 +121,10 @@ class Tracker:
                 if lost is None:
                     raise
                 raise Conflict(f"{lost}; reload and try again", field="expected_version") from None
+            except DBAPIError as exc:
+                if not refuses_writes(exc):
+                    raise
+                raise Unavailable(NO_WRITES, field="database") from exc
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
