@@ -45,7 +45,8 @@ class Gunicorn:
         env = {**os.environ, "DATABASE_URL": self.database_url, "SECRET_KEY": secrets.token_hex(32)}
         env.pop("TRACKER_ENV", None)
         command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-                   f"127.0.0.1:{self.port}", "--timeout", "60", "app:create_app()"]  # fmt: skip
+                   f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5",
+                   "app:create_app()"]  # fmt: skip
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stderr=log, stdout=log)
         deadline = time.time() + 60
@@ -74,7 +75,7 @@ class Gunicorn:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGINT)  # quick shutdown: the load is over
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
