@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -82,6 +82,17 @@ def serialize_on(session: Session, key: str) -> None:
 # transaction or standby, no privilege, disk full or out of resources) and SQLite's codes.
 _NO_WRITE_SQLSTATES = ("25006", "42501", "53")
 _NO_WRITE_SQLITE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_PERM")
+
+
+def unreachable(exc: DBAPIError) -> bool:
+    """Whether `exc` says the database server cannot be reached now (down, restarting, the
+    connection cut): PostgreSQL's SQLSTATE classes 08 and 57P, or no SQLSTATE at all."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate:
+        return sqlstate.startswith(("08", "57P"))
+    return isinstance(exc, OperationalError) and hasattr(exc.orig, "sqlstate")
 
 
 def refuses_writes(exc: DBAPIError) -> bool:

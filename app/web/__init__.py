@@ -127,11 +127,12 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 
 def _no_writes(exc: Unavailable) -> Any:
-    """A write the database refused (read-only, full): a 503 that says reading still works."""
+    """A write the database refused (read-only, full), or a database out of reach: a 503."""
     retry = {"Retry-After": "60"}
     if request.path.startswith("/api/"):
         return jsonify(api.error_body(exc.code, exc.message, exc.field or "database")), 503, retry
-    message = exc.message.removeprefix("database: ").capitalize()
+    message = exc.message.removeprefix("database: ")
+    message = message[:1].upper() + message[1:]
     return render_template("error.html", code=503, message=message), 503, retry
 
 

@@ -79,7 +79,10 @@ def writer(n: int, base: str, token: str, cases: list[str], load: Load, until: f
         i += 1
         comment, reference = f"stress w{n} #{i}", rng.choice(cases)
         try:
-            version = load.saw(call(f"{base}/api/v1/cases/{reference}", token=token)).body
+            current = load.saw(call(f"{base}/api/v1/cases/{reference}", token=token))
+            if current.status != 200:
+                continue  # a 503 while the database is out of reach
+            version = current.body
             body = {"trigger": "record_reading", "occurred_on": "2025-06-10", "comment": comment,
                     "evidence": {"chamber": "Eduskunta", "reading": i},
                     "expected_version": version["version"]}  # fmt: skip
