@@ -37,8 +37,8 @@ NO_WRITES = (
 
 
 UNREACHABLE = (
-    "database: it cannot be reached now (restarting or down); nothing was recorded; "
-    "try again in a minute"
+    "database: it cannot be reached now (restarting or down); try again in a minute, and "
+    "reload a case before sending a step again (one cut off in its commit may be recorded)"
 )
 
 
@@ -109,7 +109,7 @@ class Tracker:
 
         A lost race on a case (its version moved, or its next event number was taken) becomes
         Conflict, so the caller can reload and try again; a database that takes no writes
-        (read-only, full) becomes Unavailable.
+        (read-only, full) or cannot be reached becomes Unavailable.
         """
         with self.sessions() as session:
             try:
