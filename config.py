@@ -8,7 +8,20 @@ from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-INSTANCE_DIR = ROOT / "instance"
+# A checkout keeps workflows/ and migrations/ at its top; an installed package (a wheel, a
+# plain `pip install .`) carries them as app/_data/ (setup.py), next to this file.
+CHECKOUT = (ROOT / "pyproject.toml").is_file()
+
+
+def shipped(name: str) -> Path:
+    """Where the shipped folder `name` (workflows, migrations) is, in either layout."""
+    return ROOT / name if CHECKOUT else ROOT / "app" / "_data" / name
+
+
+# Installed, the instance folder (a development database and keys) is the working
+# directory's instance/, never a folder inside site-packages.
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", ROOT / "instance" if CHECKOUT else "instance"))
+INSTANCE_DIR = INSTANCE_DIR.resolve()
 MIN_SECRET_BYTES = 32
 
 
@@ -27,8 +40,8 @@ class Config:
     DATABASE_URL: str = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'tracker.sqlite3'}"
     )
-    WORKFLOWS_DIR: Path = Path(os.environ.get("WORKFLOWS_DIR", ROOT / "workflows"))
-    MIGRATIONS_DIR: Path = ROOT / "migrations"
+    WORKFLOWS_DIR: Path = Path(os.environ.get("WORKFLOWS_DIR", shipped("workflows")))
+    MIGRATIONS_DIR: Path = shipped("migrations")
     # Behind HTTPS, set SESSION_COOKIE_SECURE=1 so the session cookie is never sent in clear.
     SESSION_COOKIE_SECURE: bool = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     SESSION_COOKIE_HTTPONLY: bool = True
@@ -43,6 +56,10 @@ class Config:
     # The address staff reach the tracker at (scheme://host[:port]), for the links that must be
     # absolute (the calendar feed, the API docs' examples); unset: the trusted host requested.
     PUBLIC_URL: str = os.environ.get("PUBLIC_URL", "").rstrip("/")
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto in front of the
+    # server (1 for one nginx). The sign-in throttle then counts the client's address, not the
+    # proxy's (with 0 behind a proxy, every client shares one address and one limit).
+    PROXY_HOPS: int = int(os.environ.get("PROXY_HOPS", "0"))
     MAX_CONTENT_LENGTH: int = 1024 * 1024  # forms and JSON bodies are small; refuse more
     # The import page takes larger uploads (a file of cases); the CLI import has no limit.
     IMPORT_MAX_BYTES: int = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.domain.loader import load_registry
 from app.persistence.database import make_engine, make_session_factory
@@ -24,6 +25,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     app.config.from_mapping(overrides or {})
     _check_deployment(app)
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     engine = make_engine(app.config["DATABASE_URL"])
     registry_dir = Path(app.config["WORKFLOWS_DIR"])
     app.extensions["db_engine"] = engine

@@ -44,6 +44,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unavailable(DomainError):
+    """The database takes no writes now (read-only, full, or this role may not write)."""
+
+    code = "unavailable"
+
+
 class DefinitionError(DomainError):
     """A workflow file is invalid; the message names the file and the key."""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -40,7 +42,11 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     _configure_sqlite(engine)
@@ -57,3 +63,40 @@ def snapshot_options(engine: Engine) -> dict[str, Any]:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def serialize_on(session: Session, key: str) -> None:
+    """Make transactions that share `key` run one after another until they end: an advisory
+    transaction lock on PostgreSQL; on SQLite every writing transaction begins IMMEDIATE and so
+    already runs alone."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest[:8], "big", signed=True)},
+    )
+
+
+# Why a database refuses a write although it reads: PostgreSQL's SQLSTATEs (read-only
+# transaction or standby, no privilege, disk full or out of resources) and SQLite's codes.
+_NO_WRITE_SQLSTATES = ("25006", "42501", "53")
+_NO_WRITE_SQLITE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_PERM")
+
+
+def unreachable(exc: DBAPIError) -> bool:
+    """Whether `exc` says the database server cannot be reached now (down, restarting, the
+    connection cut): PostgreSQL's SQLSTATE classes 08 and 57P, or no SQLSTATE at all."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate:
+        return sqlstate.startswith(("08", "57P"))
+    return isinstance(exc, OperationalError) and hasattr(exc.orig, "sqlstate")
+
+
+def refuses_writes(exc: DBAPIError) -> bool:
+    """Whether `exc` says the database takes no writes now (while reads may go on)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    sqlite_name = getattr(exc.orig, "sqlite_errorname", None) or ""
+    return sqlstate.startswith(_NO_WRITE_SQLSTATES) or sqlite_name.startswith(_NO_WRITE_SQLITE)

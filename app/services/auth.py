@@ -13,14 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import DomainError
+from app.persistence.database import serialize_on
 from app.persistence.models import SYSTEM_ACTOR, SignInAttempt, User
 from app.services import users
 from app.services.context import Tracker
 from app.services.recording import now
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-ACCOUNT_FAILURES = 5  # per account in the window, since its last successful sign-in
-ADDRESS_FAILURES = 20  # per address in the window, across accounts
+ACCOUNT_FAILURES = 5  # per account and address in the window, since its last sign-in from there
+ADDRESS_FAILURES = 20  # per address in the window, across accounts (the higher limit)
 
 
 class SignInRefused(DomainError):
@@ -45,37 +46,62 @@ class SessionUser:
 
 
 def sign_in(tracker: Tracker, name: str, password: str, address: str) -> SessionUser:
-    """Check the password; refuse while the account or the address is throttled. Every
-    attempt is stored (a failed one too, before the refusal) so that throttling counts it."""
-    name, moment = name.strip(), now()
-    signed_in: SessionUser | None = None
-    with tracker.transaction() as session:
-        _refuse_if_throttled(session, name, address, moment)
-        user = session.scalar(select(User).where(User.name == name))
-        if _password_matches(user, password) and user is not None:
-            if users.hasher().check_needs_rehash(user.password_hash or ""):
-                user.password_hash = users.hasher().hash(password)
-            # A fresh token at every sign-in: one token per user, so signing in anew ends the
-            # user's other sessions (a cookie stolen before it is worth nothing after it).
-            user.session_token = secrets.token_hex(32)
-            signed_in = SessionUser(user.id, user.name, user.role, user.session_token)
-        session.add(
-            SignInAttempt(
-                name=name, address=address, attempted_at=moment, succeeded=signed_in is not None
-            )
-        )
-    if signed_in is None:
+    """Check the password; refuse while the account is throttled from this address or the
+    address itself is. Every checked attempt is stored as a failure before its check, so that
+    parallel guesses cannot slip past the count; a right password then marks it succeeded."""
+    name = name.strip()
+    attempt_id = _admit_attempt(tracker, name, address)
+    stored = _stored_hash(tracker, name)
+    if not _password_matches(stored, password):
         raise SignInRefused("name: unknown name or wrong password", field="name")
-    return signed_in
+    return _start_session(tracker, name, password, stored, attempt_id)
 
 
-def _password_matches(user: User | None, password: str) -> bool:
-    """Check the password; an unknown, inactive or password-less account is checked against a
-    dummy hash, so that a refusal costs the same whether or not the name exists."""
+def _admit_attempt(tracker: Tracker, name: str, address: str) -> int:
+    """Count the failures and store this attempt as one, in a transaction that no other attempt
+    from the same address interleaves (PostgreSQL too): of N parallel guesses exactly the
+    allowed number reach a password check."""
+    moment = now()
+    with tracker.transaction() as session:
+        serialize_on(session, f"sign-in from {address}")
+        _refuse_if_throttled(session, name, address, moment)
+        attempt = SignInAttempt(name=name, address=address, attempted_at=moment, succeeded=False)
+        session.add(attempt)
+        session.flush()
+        return attempt.id
+
+
+def _stored_hash(tracker: Tracker, name: str) -> str | None:
+    """The password hash of an active account that may sign in, else None."""
+    with tracker.snapshot() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None or not user.active or user.name == SYSTEM_ACTOR:
+            return None
+        return user.password_hash
+
+
+def _start_session(
+    tracker: Tracker, name: str, password: str, checked: str | None, attempt_id: int
+) -> SessionUser:
+    with tracker.transaction() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None or not user.active or user.password_hash != checked:
+            raise SignInRefused("name: unknown name or wrong password", field="name")
+        if users.hasher().check_needs_rehash(checked or ""):
+            user.password_hash = users.hasher().hash(password)
+        # A fresh token at every sign-in: one token per user, so signing in anew ends the
+        # user's other sessions (a cookie stolen before it is worth nothing after it).
+        user.session_token = secrets.token_hex(32)
+        attempt = session.get(SignInAttempt, attempt_id)
+        if attempt is not None:
+            attempt.succeeded = True
+        return SessionUser(user.id, user.name, user.role, user.session_token)
+
+
+def _password_matches(stored: str | None, password: str) -> bool:
+    """Check the password; with no account to check against, a dummy hash is checked, so that
+    a refusal costs the same whether or not the name exists."""
     dummy = _dummy_hash(users.hasher())  # made at the first sign-in, whoever signs in
-    stored = None
-    if user is not None and user.active and user.name != SYSTEM_ACTOR:
-        stored = user.password_hash
     try:
         matches = users.hasher().verify(stored or dummy, password)
     except (VerificationError, InvalidHashError):
@@ -98,18 +124,22 @@ def _failures(session: Session, since: datetime, **where: str) -> int:
 
 
 def _refuse_if_throttled(session: Session, name: str, address: str, moment: datetime) -> None:
+    """Per account and address (since its last sign-in from there), and per address across
+    accounts: a guesser elsewhere slows only itself and never locks the real user out."""
     since = moment - THROTTLE_WINDOW
     last_success = session.scalar(
         select(func.max(SignInAttempt.attempted_at)).where(
-            SignInAttempt.name == name, SignInAttempt.succeeded.is_(True)
+            SignInAttempt.name == name,
+            SignInAttempt.address == address,
+            SignInAttempt.succeeded.is_(True),
         )
     )
     account_since = max(since, last_success) if last_success else since
     minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-    if _failures(session, account_since, name=name) >= ACCOUNT_FAILURES:
+    if _failures(session, account_since, name=name, address=address) >= ACCOUNT_FAILURES:
         raise SignInRefused(
-            f"name: too many failed sign-ins for this account; try again in {minutes} minutes "
-            "or ask an administrator to reset the password",
+            f"name: too many failed sign-ins for this account from your address; try again in "
+            f"{minutes} minutes or ask an administrator to reset the password",
             field="name",
         )
     if _failures(session, since, address=address) >= ADDRESS_FAILURES:

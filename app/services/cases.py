@@ -410,7 +410,10 @@ def _reason(reason: str) -> str:
 
 def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
     """Fire the clock's steps (take effect, or defer for an armed conflict) on every case whose
-    date has come, as the system actor. Returns what was done and what was skipped, and why."""
+    date has come, as the system actor. Returns what was done and what was skipped, and why.
+
+    A sweep for a past day judges each case by its events up to that day: a case that holds a
+    step dated after it is not moved (a step cannot go before a later one) but reported."""
     real_today = tracker.today()
     today = today or real_today
     if today > real_today:
@@ -430,12 +433,39 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
             reference = row.reference
             try:
                 with session.begin_nested():  # one case that cannot move stops no other
-                    outcome = _sweep_case(tracker, session, row, actor, today)
+                    outcome = _later_step(tracker, session, row, today)
+                    if outcome is None:
+                        outcome = _sweep_case(tracker, session, row, actor, today)
             except DomainError as exc:
                 outcome = {"case": reference, "skipped": exc.message}
-            if outcome is not None:
+            if outcome:
                 results.append(outcome)
     return results
+
+
+def _later_step(
+    tracker: Tracker, session: Session, row: Case, today: date
+) -> dict[str, str] | None:
+    """For a sweep of a past day, a case holding a step dated after it: what was due by that
+    day, judged by the events up to it, reported as skipped ({} when nothing was); None for a
+    case with no later step, which the sweep then judges as it stands."""
+    latest = projected_state(row).last_on  # the latest step's date (not an opening's)
+    if latest is None or latest <= today:
+        return None
+    view = build_view(tracker, session, row, event_records(session, row), as_of=today)
+    flow = case_workflow(tracker, session, row)
+    due = [(t, d) for t, d in due_transitions(flow, view.state) if d.on <= today]
+    if not due:
+        return {}  # left alone, nothing to report
+    transition, when = due[0]
+    return {
+        "case": row.reference,
+        "skipped": (
+            f"{transition.label} was due on {when.on.isoformat()} by the events up to "
+            f"{today.isoformat()}, but the case holds a step on {latest.isoformat()}, after "
+            "it: a sweep for a past day records no step before a later one"
+        ),
+    }
 
 
 def _sweep_case(
@@ -453,7 +483,8 @@ def _sweep_case(
                 NewStep(transition.trigger, DateSpan.exact(due.on), comment), today=today,
             )  # fmt: skip
         except (NotAllowed, InvalidInput) as exc:
-            refusals.append(exc.message)
+            if exc.message not in refusals:
+                refusals.append(exc.message)
             continue
         return {
             "case": row.reference,

@@ -10,15 +10,15 @@ from functools import cached_property
 
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.definitions import Workflow
 from app.domain.engine import Engine, Engines
-from app.domain.errors import Conflict, DefinitionError, NotFound
+from app.domain.errors import Conflict, DefinitionError, NotFound, Unavailable
 from app.domain.loader import Registry, workflow_from_definition
-from app.persistence.database import snapshot_options
+from app.persistence.database import refuses_writes, snapshot_options, unreachable
 from app.persistence.models import WorkflowDefinition
 
 
@@ -28,6 +28,18 @@ def _stored_definition(session: Session, name: str, version: str) -> WorkflowDef
             WorkflowDefinition.name == name, WorkflowDefinition.version == version
         )
     )
+
+
+NO_WRITES = (
+    "database: it takes no writes now (read-only, full, or not allowed for the tracker's role); "
+    "nothing was recorded; reading still works; try again later"
+)
+
+
+UNREACHABLE = (
+    "database: it cannot be reached now (restarting or down); try again in a minute, and "
+    "reload a case before sending a step again (one cut off in its commit may be recorded)"
+)
 
 
 def utc_today() -> date:
@@ -96,7 +108,8 @@ class Tracker:
         everything and keeps nothing), roll back on any error.
 
         A lost race on a case (its version moved, or its next event number was taken) becomes
-        Conflict, so the caller can reload and try again.
+        Conflict, so the caller can reload and try again; a database that takes no writes
+        (read-only, full) or cannot be reached becomes Unavailable.
         """
         with self.sessions() as session:
             try:
@@ -114,16 +127,33 @@ class Tracker:
                 if lost is None:
                     raise
                 raise Conflict(f"{lost}; reload and try again", field="expected_version") from None
+            except DBAPIError as exc:
+                _raise_unavailable(exc, NO_WRITES if refuses_writes(exc) else None)
+                raise
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
         """A read-only transaction that sees one consistent state of the database however long
         it reads, without SQLite's write lock: the server keeps recording meanwhile."""
-        with self.sessions() as session, session.begin():
-            engine = session.get_bind()
-            assert isinstance(engine, SqlEngine)
-            session.connection(execution_options=snapshot_options(engine))
-            yield session
+        with self.sessions() as session:
+            try:
+                with session.begin():
+                    engine = session.get_bind()
+                    assert isinstance(engine, SqlEngine)
+                    session.connection(execution_options=snapshot_options(engine))
+                    yield session
+            except DBAPIError as exc:
+                _raise_unavailable(exc)
+                raise
+
+
+def _raise_unavailable(exc: DBAPIError, why: str | None = None) -> None:
+    """Unavailable (a 503, not a 500) when the database refuses writes (`why`) or cannot be
+    reached now."""
+    if why is None and unreachable(exc):
+        why = UNREACHABLE
+    if why is not None:
+        raise Unavailable(why, field="database") from exc
 
 
 # A unique constraint that a concurrent writer can win, by a word of its name in the error

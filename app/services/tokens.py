@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from app.domain.errors import InvalidInput, NotFound
+from app.domain.errors import InvalidInput, NotFound, Unavailable
 from app.persistence.models import SYSTEM_ACTOR, ApiToken, User
 from app.services.auth import SessionUser
 from app.services.context import Tracker
@@ -18,7 +20,12 @@ from app.services.recording import now
 from app.services.users import active_user
 
 TOKEN_PREFIX = "wt_"
-SCOPES = ("api", "feed")  # an API token also reads the feed; a feed token reads nothing else
+SCOPES = ("api", "feed")
+# A token's last use is recorded to this precision, so that a read writes nothing most times.
+LAST_USED_PRECISION = timedelta(minutes=5)
+logger = logging.getLogger(
+    __name__
+)  # an API token also reads the feed; a feed token reads nothing else
 
 
 def _digest(token: str) -> str:
@@ -72,7 +79,7 @@ class TokenInfo:
 
 def list_tokens(tracker: Tracker, owner: str) -> list[TokenInfo]:
     """The owner's tokens, newest first (never the tokens themselves)."""
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         user = active_user(session, owner)
         rows = session.scalars(
             select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
@@ -94,15 +101,38 @@ def revoke_token(tracker: Tracker, owner: str, token_id: int) -> None:
 
 
 def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser | None:
-    """The active owner of a valid, unrevoked token good for `scope`, or None."""
+    """The active owner of a valid, unrevoked token good for `scope`, or None. A read: the
+    token's last use is written at most once per LAST_USED_PRECISION, and a database that
+    refuses that write (read-only, full, busy) does not refuse the call."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
         if row is None or row.revoked_at is not None or row.scope not in (scope, "api"):
             return None
         user: User = row.user
         if not user.active:
             return None
-        row.last_used_at = now()
-        return SessionUser(user.id, user.name, user.role, "")
+        owner, token_id, last_used = (
+            SessionUser(user.id, user.name, user.role, ""),
+            row.id,
+            row.last_used_at,
+        )
+    moment = now()
+    if last_used is None or moment - last_used >= LAST_USED_PRECISION:
+        _note_use(tracker, token_id, moment)
+    return owner
+
+
+def _note_use(tracker: Tracker, token_id: int, moment: datetime) -> None:
+    stale = moment - LAST_USED_PRECISION
+    try:
+        with tracker.transaction() as session:
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == token_id)
+                .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= stale))
+                .values(last_used_at=moment)
+            )
+    except (Unavailable, SQLAlchemyError) as exc:
+        logger.warning("token %s: last use not recorded: %s", token_id, exc)

@@ -81,7 +81,7 @@ def system_user(session: Session) -> User:
 
 def list_users(tracker: Tracker) -> list[dict[str, object]]:
     """Every account except the system actor, by name."""
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         users = session.scalars(select(User).where(User.name != SYSTEM_ACTOR).order_by(User.name))
         return [{"name": u.name, "role": u.role, "active": u.active} for u in users]
 

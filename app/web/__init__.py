@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.wrappers import Response
 
 from app import check_schema
+from app.domain.errors import Unavailable
 from app.persistence.migrate import SchemaNotCurrent
 from app.web import (
     admin,
@@ -77,6 +78,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(SecurityError, _untrusted_host)
     app.register_error_handler(SchemaNotCurrent, _schema_error)
+    app.register_error_handler(Unavailable, _no_writes)
 
     @app.before_request
     def refuse_nul() -> None:
@@ -122,6 +124,16 @@ def _untrusted_host(exc: SecurityError) -> Any:
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     message = "The form had expired or came from elsewhere (CSRF check). Reload and try again."
     return render_template("error.html", code=400, message=message), 400
+
+
+def _no_writes(exc: Unavailable) -> Any:
+    """A write the database refused (read-only, full), or a database out of reach: a 503."""
+    retry = {"Retry-After": "60"}
+    if request.path.startswith("/api/"):
+        return jsonify(api.error_body(exc.code, exc.message, exc.field or "database")), 503, retry
+    message = exc.message.removeprefix("database: ")
+    message = message[:1].upper() + message[1:]
+    return render_template("error.html", code=503, message=message), 503, retry
 
 
 def _schema_error(exc: SchemaNotCurrent) -> tuple[str, int]:

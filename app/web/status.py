@@ -2,14 +2,14 @@
 
 What the address names and does not exist is a 404; anything else unknown (a trigger, a
 treaty, a user named in the body) is a 422, as are refused values and steps; a role is a 403,
-a lost race a 409, a broken workflow file a 500.
+a lost race a 409, a database that takes no writes a 503, a broken workflow file a 500.
 """
 
 from __future__ import annotations
 
 from app.domain.errors import DomainError
 
-STATUS = {"forbidden": 403, "conflict": 409, "definition_error": 500}
+STATUS = {"forbidden": 403, "conflict": 409, "unavailable": 503, "definition_error": 500}
 
 
 def http_status(exc: DomainError, named_in_address: bool = False) -> int:

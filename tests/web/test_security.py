@@ -239,7 +239,7 @@ def test_an_account_is_locked_after_five_failed_sign_ins_in_every_server_process
         response = post(client, "/login", {"name": "clerk", "password": f"guess {n}"}, token)
         assert refused(response, "unknown name or wrong password"), n
     assert attempts(tracker, name="clerk", succeeded=False) == 5  # counted in the database
-    locked = "too many failed sign-ins for this account"
+    locked = "too many failed sign-ins for this account from your address"
     right = {"name": "clerk", "password": PASSWORD}
     assert refused(post(client, "/login", right, token), locked)
     assert location(client.get("/")).startswith("/login")
@@ -250,8 +250,11 @@ def test_an_account_is_locked_after_five_failed_sign_ins_in_every_server_process
         assert refused(sign_in(second, "clerk"), locked)
     finally:
         other.extensions["db_engine"].dispose()
-    # Other accounts from the same address are not locked by it.
+    # Other accounts from the same address are not locked by it, nor the account elsewhere.
     assert sign_in(app.test_client(), "viewer").status_code == 302
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+    assert sign_in(elsewhere, "clerk").status_code == 302
 
 
 def test_an_address_is_locked_after_twenty_failed_sign_ins_across_accounts(
