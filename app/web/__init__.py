@@ -25,6 +25,7 @@ from app.web import (
     openapi,
     pages,
     settings,
+    treaties,
 )
 
 csrf = CSRFProtect()
@@ -64,6 +65,7 @@ def register(app: Flask) -> None:
         admin,
         imports,
         settings,
+        treaties,
         api,
         openapi,
         calendar,
