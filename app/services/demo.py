@@ -13,17 +13,19 @@ from app.domain.countries import PRACTICE_COUNTRY
 from app.persistence.models import SYSTEM_ACTOR, Case
 from app.services.cases import advance, open_case, practice_reference
 from app.services.context import Tracker
+from app.services.groups import create_group, list_groups, slug_of
 from app.services.users import create_user, list_users, set_password
 
 DEMO_CASES = Path(__file__).with_name("demo_cases.yaml")
 DEMO_USERS = (("viewer", "viewer"), ("clerk", "clerk"), ("admin", "admin"))
 
 
-def load_demo_cases(path: Path = DEMO_CASES) -> list[dict[str, Any]]:
-    """The seed cases as written in the YAML file (tests compare them with computed dates)."""
+def load_demo_cases(path: Path = DEMO_CASES, part: str = "cases") -> list[dict[str, Any]]:
+    """The seed cases (or `part="groups"`: the groups) as written in the YAML file (tests
+    compare them with computed dates)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases: list[dict[str, Any]] = data["cases"]
-    return cases
+    items: list[dict[str, Any]] = data.get(part, [])
+    return items
 
 
 def _existing(tracker: Tracker) -> set[str]:
@@ -32,7 +34,8 @@ def _existing(tracker: Tracker) -> set[str]:
 
 
 def seed_demo(tracker: Tracker) -> list[str]:
-    """Add whatever demo case is missing; running it twice adds nothing. Returns the new ones."""
+    """Add whatever demo case (and group) is missing; running it twice adds nothing. Returns
+    the new cases."""
     existing, added = _existing(tracker), []
     for spec in load_demo_cases():
         if spec["expect"]["reference"] in existing:
@@ -70,6 +73,19 @@ def seed_demo(tracker: Tracker) -> list[str]:
             note=f"Practice case for the workflow {name}: advance it freely to learn the steps.",
         )
         added.append(practice_reference(flow))
+    _seed_groups(tracker, existing | set(added))
+    return added
+
+
+def _seed_groups(tracker: Tracker, cases: set[str]) -> list[str]:
+    """The demo groups whose members all exist and that do not exist yet; their names."""
+    present = {g.slug for g in list_groups(tracker)}
+    added = []
+    for spec in load_demo_cases(part="groups"):
+        if slug_of(spec["name"]) in present or not set(spec["members"]) <= cases:
+            continue
+        create_group(tracker, spec["name"], spec["members"], SYSTEM_ACTOR, note=spec["note"])
+        added.append(spec["name"])
     return added
 
 

@@ -74,7 +74,8 @@ def show(reference: str) -> tuple[str, int]:
     return _case_page(reference)
 
 
-def _evidence() -> dict[str, str]:
+def form_evidence() -> dict[str, str]:
+    """The evidence fields of a posted step form, the empty ones left out."""
     return {
         key.removeprefix(EVIDENCE_PREFIX): value
         for key, value in request.form.items()
@@ -101,7 +102,7 @@ def advance(reference: str) -> Response | tuple[str, int]:
             request.form.get("occurred_on", ""),
             current_user.name,
             request.form.get("comment", ""),
-            _evidence(),
+            form_evidence(),
             _version(),
         )
     except DomainError as exc:
@@ -125,7 +126,7 @@ def correct(reference: str, seq: int) -> Response | tuple[str, int]:
             current_user.name,
             form.get("reason", ""),
             form.get("occurred_on") or None,
-            _evidence() or None,
+            form_evidence() or None,
             form.get("comment") or None,
         )
     except DomainError as exc:
