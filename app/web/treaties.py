@@ -23,6 +23,8 @@ def clause_words(treaty: Treaty) -> list[str]:
     when = str(clause)
     if clause.kind == "period_after_receipt":
         when += " after the depositary receives the notice of withdrawal"
+    else:
+        when = ("at " if when.startswith("the end") else "on ") + when
     words = [f"A withdrawal takes effect {when} ({clock.article})."]
     if clock.later_date_allowed and not clock.named_date_required:
         words.append("The notice may name a later date; the withdrawal then takes effect on it.")
