@@ -85,10 +85,19 @@ def create_group(
         group = CaseGroup(
             slug=slug_of(name), name=name, note=note.strip(), created_by=active_user(session, actor)
         )
-        group.members = [CaseGroupMember(case=load_case(session, r)) for r in wanted]
+        group.members = [CaseGroupMember(case=_member(session, r)) for r in wanted]
         session.add(group)
         session.flush()
         return _view(tracker, session, group)
+
+
+def _member(session: Session, reference: str) -> Case:
+    try:
+        return load_case(session, reference)
+    except NotFound:
+        raise NotFound(
+            f"cases: no case {reference!r}; the list of cases shows the references", field="cases"
+        ) from None
 
 
 def list_groups(tracker: Tracker) -> list[GroupView]:

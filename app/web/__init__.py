@@ -15,6 +15,7 @@ from app.persistence.migrate import SchemaNotCurrent
 from app.web import (
     admin,
     api,
+    api_groups,  # noqa: F401 (imported, its routes join the API's blueprint)
     audit,
     auth,
     calendar,

@@ -239,6 +239,47 @@ SCHEMAS: dict[str, Schema] = {
         events=COUNT,
         first_break=_null(_obj(case=TEXT, seq=INT, problem=TEXT)),
     ),
+    "Group": _obj(
+        "Cases that act together; a step recorded for the group is one event in each member",
+        slug=_doc(TEXT, "the group's address, from its name"),
+        name=TEXT,
+        note=TEXT,
+        created_by=TEXT,
+        members=_arr(_ref("CaseSummary")),
+        common_steps=_arr(_obj(trigger=TEXT, label=TEXT)),
+    ),
+    "GroupList": _obj(items=_arr(_ref("Group"))),
+    "NewGroup": _input(
+        "Groups two or more cases under a name",
+        ["name", "cases"],
+        name=_doc(FILLED, "the group's name", example="Nordic deposit"),
+        cases=_doc(
+            _arr(TEXT),
+            "the members' references (at least two)",
+            example=["LV-APMBC-2025", "LT-APMBC-2025"],
+        ),
+        note=_null(TEXT),
+    ),
+    "NewGroupEvent": _input(
+        "Records one step for every member in one transaction: all of them, or none",
+        ["trigger", "occurred_on"],
+        trigger=_doc(FILLED, "one of the group's common_steps", example="deposit"),
+        occurred_on=_doc(
+            {**TEXT, "pattern": DATE_RANGE}, "YYYY-MM-DD, or EARLIEST..LATEST", example="2025-06-27"
+        ),
+        comment=_null(TEXT),
+        evidence=_doc(
+            {"type": ["object", "null"], "additionalProperties": {"type": ["string", "integer"]}},
+            "key: value, the same for every member",
+        ),
+        expected_versions=_doc(
+            {
+                "type": ["object", "null"],
+                "additionalProperties": {**INT, "minimum": 1, "maximum": INT_MAX},
+            },
+            "reference: version as the caller saw it; a stale one is a 409 for all",
+        ),
+    ),
     "NewCase": _input(
         "Opens a case at its workflow's first stage (by default the country's own procedure "
         "for the treaty where one exists, else the generic one)",
@@ -328,6 +369,12 @@ PARAMETERS: dict[str, Schema] = {
         "(/api/v1/workflows/apmbc%2Fgeneric); both work",
         {**TEXT, "minLength": 1, "example": "apmbc/generic"},
     ),
+    "slug": _param(
+        "slug",
+        "path",
+        "the group's address, e.g. baltic-deposit-27-june-2025",
+        {**TEXT, "pattern": "^[^/]+$", "example": "baltic-deposit-27-june-2025"},
+    ),
     "csrf": _param("X-CSRFToken", "header", "only for a browser session: its CSRF token"),
 }
 QUERY = {
@@ -406,6 +453,23 @@ def _paths() -> dict[str, Any]:
                         "(the trigger's roles); expected_version guards against a lost update",
                         "reference csrf", (201, "RecordedCase", "The case after the step"),
                         400, 401, 403, 404, 409, 413, 422, body="NewEvent"),
+        },
+        "/api/v1/groups": {
+            "get": _op("listGroups", "Groups of cases, with their members", "",
+                       (200, "GroupList", "The groups"), 401),
+            "post": _op("createGroup", "Group two or more cases (clerk, admin)", "csrf",
+                        (201, "Group", "The new group"), 400, 401, 403, 409, 413, 422,
+                        body="NewGroup", location=True),
+        },
+        "/api/v1/groups/{slug}": {
+            "get": _op("getGroup", "A group with its members as they stand", "slug",
+                       (200, "Group", "The group"), 401, 404),
+        },
+        "/api/v1/groups/{slug}/events": {
+            "post": _op("recordGroupEvent", "Record one step for every member: one event in "
+                        "each member's chain, all or none; a refusal names the member",
+                        "slug csrf", (201, "Group", "The group after the step"),
+                        400, 401, 403, 404, 409, 413, 422, body="NewGroupEvent"),
         },
         "/api/v1/pending": {
             "get": _op("pending", "The open cases' next steps, soonest date first",
