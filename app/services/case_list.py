@@ -107,8 +107,8 @@ def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> I
     query = where.apply(tracker, select(Case)).order_by(*_order(sort))
     with tracker.snapshot() as session:
         rows = session.scalars(query.execution_options(yield_per=500))
-        listed = (listed(tracker, session, row) for row in rows)
-        yield from csv_chunks(CSV_COLUMNS, ({k: c[k] for k in CSV_COLUMNS} for c in listed))
+        summaries = (listed(tracker, session, row) for row in rows)
+        yield from csv_chunks(CSV_COLUMNS, ({k: c[k] for k in CSV_COLUMNS} for c in summaries))
 
 
 def _order(sort: str) -> tuple[Any, ...]:
