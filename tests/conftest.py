@@ -127,7 +127,7 @@ def tracker(db_engine: Engine, registry: Registry, today: Today) -> Tracker:
     return t
 
 
-DEMO_TABLES = ("workflow_definitions", "cases", "events")
+DEMO_TABLES = ("workflow_definitions", "cases", "events", "case_groups", "case_group_members")
 
 
 @pytest.fixture(scope="session")

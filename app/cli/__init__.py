@@ -30,6 +30,7 @@ from app.cli.base import (
     fail,
     json_option,
 )
+from app.cli.groups import groups_group
 from app.cli.text import print_case, print_cases, print_pending
 from app.cli.transfer import cases_export, cases_import
 from app.cli.users import users_group
@@ -356,7 +357,7 @@ def workflows_show(name: str, as_json: bool) -> None:
 def register(app: Flask) -> None:
     for cmd in (cases_import, cases_export):
         cases_group.add_command(cmd)
-    for group in (db_group, users_group, cases_group, audit_group, workflows_group):
+    for group in (db_group, users_group, cases_group, groups_group, audit_group, workflows_group):
         app.cli.add_command(group)
     for cmd in (sweep, pending, seed_demo, demo_command):
         app.cli.add_command(cmd)

@@ -219,3 +219,37 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseGroup(Base):
+    """Cases that act together (a joint deposit, a joint announcement): a name, a note, its
+    members. Each member keeps its own chain; a step recorded for the group is one event in
+    each member's chain."""
+
+    __tablename__ = "case_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    created_by: Mapped[User] = relationship(lazy="joined")
+    members: Mapped[list[CaseGroupMember]] = relationship(
+        back_populates="group", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class CaseGroupMember(Base):
+    __tablename__ = "case_group_members"
+    __table_args__ = (
+        UniqueConstraint("group_id", "case_id", name="uq_case_group_members_group_id_case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("case_groups.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+
+    group: Mapped[CaseGroup] = relationship(back_populates="members")
+    case: Mapped[Case] = relationship(lazy="joined")

@@ -98,7 +98,7 @@ def search_cases(
         counted = where.apply(tracker, select(func.count()).select_from(Case))
         total = session.scalar(counted) or 0
         rows = session.scalars(query.offset((page - 1) * per_page).limit(per_page))
-        items = [_listed(tracker, session, row) for row in rows]
+        items = [listed(tracker, session, row) for row in rows]
     return CasePage(items, total, page, per_page)
 
 
@@ -109,7 +109,7 @@ def every_case(
     query = where.apply(tracker, select(Case)).order_by(*_order(sort))
     with tracker.snapshot() as session:
         rows = session.scalars(query.execution_options(yield_per=500))
-        yield from (_listed(tracker, session, row) for row in rows)
+        yield from (listed(tracker, session, row) for row in rows)
 
 
 def cases_csv(tracker: Tracker, where: CaseFilter, sort: str = "reference") -> Iterator[str]:
@@ -124,8 +124,8 @@ def _order(sort: str) -> tuple[Any, ...]:
     return SORTS[sort]
 
 
-def _listed(tracker: Tracker, session: Session, row: Case) -> dict[str, Any]:
-    """The summary, with the stage's label in the case's own workflow."""
+def listed(tracker: Tracker, session: Session, row: Case) -> dict[str, Any]:
+    """A case's summary as lists show it, with the stage's label in its own workflow."""
     flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
     stage = flow.stages[row.state].label
     return {**case_summary(row), "treaty_name": flow.treaty.short_name, "stage": stage}

@@ -24,17 +24,19 @@ from app.services.cases import (
     record_step,
 )
 from app.services.context import Tracker
+from app.services.groups import create_group, list_groups, slug_of
 from app.services.users import active_user, create_user, list_users, set_password
 
 DEMO_CASES = Path(__file__).with_name("demo_cases.yaml")
 DEMO_USERS = (("viewer", "viewer"), ("clerk", "clerk"), ("admin", "admin"))
 
 
-def load_demo_cases(path: Path = DEMO_CASES) -> list[dict[str, Any]]:
-    """The seed cases as written in the YAML file (tests compare them with computed dates)."""
+def load_demo_cases(path: Path = DEMO_CASES, part: str = "cases") -> list[dict[str, Any]]:
+    """The seed cases (or `part="groups"`: the groups) as written in the YAML file (tests
+    compare them with computed dates)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    cases: list[dict[str, Any]] = data["cases"]
-    return cases
+    items: list[dict[str, Any]] = data.get(part, [])
+    return items
 
 
 def _existing(tracker: Tracker) -> set[str]:
@@ -43,9 +45,9 @@ def _existing(tracker: Tracker) -> set[str]:
 
 
 def seed_demo(tracker: Tracker) -> list[str]:
-    """Add whatever demo case is missing; running it twice adds nothing. Returns the new ones.
-    Each case is opened and walked through its steps in one transaction, checked step by step
-    as any advance is, without rebuilding the case's view after every step."""
+    """Add whatever demo case (and group) is missing; running it twice adds nothing. Returns
+    the new cases. Each case is opened and walked through its steps in one transaction,
+    checked step by step as any advance is, without rebuilding its view after every step."""
     existing, added = _existing(tracker), []
     for spec in load_demo_cases():
         if spec["expect"]["reference"] not in existing:
@@ -63,6 +65,19 @@ def seed_demo(tracker: Tracker) -> list[str]:
             note=f"Practice case for the workflow {name}: advance it freely to learn the steps.",
         )
         added.append(practice_reference(flow))
+    _seed_groups(tracker, existing | set(added))
+    return added
+
+
+def _seed_groups(tracker: Tracker, cases: set[str]) -> list[str]:
+    """The demo groups whose members all exist and that do not exist yet; their names."""
+    present = {g.slug for g in list_groups(tracker)}
+    added = []
+    for spec in load_demo_cases(part="groups"):
+        if slug_of(spec["name"]) in present or not set(spec["members"]) <= cases:
+            continue
+        create_group(tracker, spec["name"], spec["members"], SYSTEM_ACTOR, note=spec["note"])
+        added.append(spec["name"])
     return added
 
 

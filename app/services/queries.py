@@ -209,7 +209,7 @@ def _pending_as_of(
     """The open cases as they stood on `as_of`, each rebuilt from its events."""
     with tracker.snapshot() as session:
         rows = list(session.scalars(query))
-        records = _records_by_case(session, rows)
+        records = records_by_case(session, rows)
         items = []
         for row in rows:
             view = build_view(tracker, session, row, records[row.id], as_of)
@@ -238,7 +238,8 @@ def _pending(view: CaseView) -> PendingCase:
     return PendingCase(view, upcoming.on, upcoming.what, upcoming.basis)
 
 
-def _records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:
+def records_by_case(session: Session, rows: list[Case]) -> dict[int, list[EventRecord]]:
+    """The events of these cases in one query, by case id (a page of cases, not all of them)."""
     references = {row.id: row.reference for row in rows}
     grouped: dict[int, list[EventRecord]] = defaultdict(list)
     query = select(Event).where(Event.case_id.in_(references)).order_by(Event.case_id, Event.seq)

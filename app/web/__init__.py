@@ -16,16 +16,19 @@ from app.persistence.migrate import SchemaNotCurrent
 from app.web import (
     admin,
     api,
+    api_groups,  # noqa: F401 (imported, its routes join the API's blueprint)
     audit,
     auth,
     calendar,
     case_list,
     cases,
     format,
+    groups,
     imports,
     openapi,
     pages,
     settings,
+    treaties,
 )
 
 csrf = CSRFProtect()
@@ -61,10 +64,12 @@ def register(app: Flask) -> None:
         pages,
         case_list,
         cases,
+        groups,
         audit,
         admin,
         imports,
         settings,
+        treaties,
         api,
         openapi,
         calendar,

@@ -243,7 +243,9 @@ def workflow(name: str) -> ResponseReturnValue:
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError) -> ResponseReturnValue:
-    in_address = exc.field == "case" or (exc.field == "workflow" and request.method in READS)
+    in_address = exc.field in ("case", "group") or (
+        exc.field == "workflow" and request.method in READS
+    )
     status = http_status(exc, in_address)
     extra: dict[str, Any] = {}
     if isinstance(exc, Conflict) and request.view_args and "reference" in request.view_args:

@@ -310,7 +310,29 @@ class VersionConflict(Answer):
     error: ConflictDetail
 
 
+class CommonStep(Answer):
+    trigger: str
+    label: str
+
+
+class Group(Answer):
+    """Cases that act together; a step recorded for the group is one event in each member"""
+
+    slug: str = Field(description="the group's address, from its name")
+    name: str
+    note: str
+    created_by: str
+    members: list[CaseSummary]
+    common_steps: list[CommonStep]
+
+
+class GroupList(Answer):
+    items: list[Group]
+
+
 RESPONSES: tuple[type[BaseModel], ...] = (
+    Group,
+    GroupList,
     Case,
     RecordedCase,
     CaseList,

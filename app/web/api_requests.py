@@ -151,4 +151,31 @@ class CaseReadQuery(Query):
     as_of: Day | None = Field(None, description="rebuild the case as it stood on this past date")
 
 
-REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewEvent)
+class NewGroup(Body):
+    """Groups two or more cases under a name"""
+
+    name: Filled = Field(description="the group's name", examples=["Nordic deposit"])
+    cases: list[str] = Field(
+        description="the members' references (at least two)",
+        examples=[["LV-APMBC-2025", "LT-APMBC-2025"]],
+    )
+    note: str | None = None
+
+
+class NewGroupEvent(Body):
+    """Records one step for every member in one transaction: all of them, or none"""
+
+    trigger: Filled = Field(description="one of the group's common_steps", examples=["deposit"])
+    occurred_on: Annotated[Filled, _checked_by_service({"minLength": 1, "pattern": DATE_RANGE})] = (
+        Field(description="YYYY-MM-DD, or EARLIEST..LATEST", examples=["2025-06-27"])
+    )
+    comment: str | None = None
+    evidence: dict[str, Any] | None = Field(
+        None, description="key: value, the same for every member"
+    )
+    expected_versions: dict[str, Annotated[int, Field(ge=1, le=INT_MAX)]] | None = Field(
+        None, description="reference: version as the caller saw it; a stale one is a 409 for all"
+    )
+
+
+REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewEvent, NewGroup, NewGroupEvent)

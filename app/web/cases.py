@@ -16,6 +16,7 @@ from app.domain.audit import EventRecord
 from app.domain.clock import parse_date
 from app.domain.errors import DomainError, NotFound
 from app.services import cases, queries
+from app.services.timeline import case_row
 from app.services.views import CaseView
 from app.web.auth import requires
 from app.web.diagram import render_diagram
@@ -23,6 +24,7 @@ from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
 from app.web.params import ROUTE_ID, bounded_int
 from app.web.status import http_status
+from app.web.timeline import render_timeline
 
 bp = Blueprint("cases", __name__)
 EVIDENCE_PREFIX = "evidence."
@@ -49,6 +51,7 @@ def _case_page(
         case=view.to_json(),
         timeline=view.timeline(),
         diagram=render_diagram(view.workflow, view.state.state, view.taken()),
+        chart=render_timeline([case_row(view)], view.as_of or tracker_of().today()),
         failed=failed,
         error=error,
         newer=_newer_events(view) if error is not None and error.code == "conflict" else [],
@@ -71,7 +74,8 @@ def show(reference: str) -> tuple[str, int]:
     return _case_page(reference)
 
 
-def _evidence() -> dict[str, str]:
+def form_evidence() -> dict[str, str]:
+    """The evidence fields of a posted step form, the empty ones left out."""
     return {
         key.removeprefix(EVIDENCE_PREFIX): value
         for key, value in request.form.items()
@@ -98,7 +102,7 @@ def advance(reference: str) -> Response | tuple[str, int]:
             request.form.get("occurred_on", ""),
             current_user.name,
             request.form.get("comment", ""),
-            _evidence(),
+            form_evidence(),
             _version(),
         )
     except DomainError as exc:
@@ -122,7 +126,7 @@ def correct(reference: str, seq: int) -> Response | tuple[str, int]:
             current_user.name,
             form.get("reason", ""),
             form.get("occurred_on") or None,
-            _evidence() or None,
+            form_evidence() or None,
             form.get("comment") or None,
         )
     except DomainError as exc:

@@ -93,6 +93,11 @@ PARAMETERS: dict[str, Schema] = {
         "(/api/v1/workflows/apmbc%2Fgeneric); both work",
         "schema": {**TEXT, "minLength": 1, "example": "apmbc/generic"},
     },
+    "slug": {
+        "name": "slug", "in": "path", "required": True,
+        "description": "the group's address, e.g. baltic-deposit-27-june-2025",
+        "schema": {**TEXT, "pattern": "^[^/]+$", "example": "baltic-deposit-27-june-2025"},
+    },
     "csrf": {"name": "X-CSRFToken", "in": "header", "required": False,
              "description": "only for a browser session: its CSRF token", "schema": TEXT},
     "idempotency": {
@@ -104,7 +109,8 @@ PARAMETERS: dict[str, Schema] = {
     },
 }  # fmt: skip
 HEADERS: dict[str, Schema] = {
-    "Location": {"description": "the case's address", "required": True, "schema": TEXT},
+    "Location": {"description": "the new case's or group's address", "required": True,
+                 "schema": TEXT},
     "Link": {"description": '<the next page>; rel="next", when there is a next page',
              "required": False, "schema": TEXT},
     "Idempotent-Replayed": {"description": "true: the answer of an earlier request with the "
@@ -169,6 +175,23 @@ def _paths() -> dict[str, Any]:
                         (201, "RecordedCase", "The case after the step"), *WRITE_ERRORS, 404,
                         params="reference csrf idempotency", body="NewEvent",
                         headers="Idempotent-Replayed"),
+        },
+        "/api/v1/groups": {
+            "get": _op("listGroups", "Groups of cases, with their members",
+                       (200, "GroupList", "The groups"), 401),
+            "post": _op("createGroup", "Group two or more cases (clerk, admin)",
+                        (201, "Group", "The new group"), *WRITE_ERRORS, params="csrf",
+                        body="NewGroup", headers="Location"),
+        },
+        "/api/v1/groups/{slug}": {
+            "get": _op("getGroup", "A group with its members as they stand",
+                       (200, "Group", "The group"), 401, 404, params="slug"),
+        },
+        "/api/v1/groups/{slug}/events": {
+            "post": _op("recordGroupEvent", "Record one step for every member: one event in "
+                        "each member's chain, all or none; a refusal names the member",
+                        (201, "Group", "The group after the step"), *WRITE_ERRORS, 404,
+                        params="slug csrf", body="NewGroupEvent"),
         },
         "/api/v1/pending": {
             "get": _op("pending", "The open cases' next steps, soonest date first",

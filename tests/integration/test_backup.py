@@ -34,7 +34,9 @@ from tests.conftest import MIGRATIONS, PASSWORD, Today, postgres_schema
 from tests.integration.conftest import POSTGRES_ONLY, SQLITE_ONLY
 from tests.integration.test_cli import Cli
 
-KEPT = ("users", "api_tokens", "workflow_definitions", "cases", "events")
+KEPT = ("users", "api_tokens", "workflow_definitions", "cases", "events", "case_groups",
+        "case_group_members")  # fmt: skip
+GROUP_TABLES = ("case_groups", "case_group_members")
 LV = "LV-APMBC-2025"
 
 Fresh = Callable[[str], tuple[Tracker, Engine]]
@@ -280,6 +282,21 @@ def test_a_dropped_last_event_under_a_recomputed_digest_is_caught(
     lines[0] = json.dumps(header).encode() + b"\n"
     _rewrite_with_digest(backed_up, lines)
     _refused(*empty, backed_up, f"{LV} event {last}", "missing")
+
+
+@SQLITE_ONLY
+def test_the_groups_come_back_and_a_backup_made_before_groups_still_restores(
+    backed_up: Path, empty: tuple[Tracker, Engine]
+) -> None:
+    lines = _lines(backed_up)
+    older = [line for line in lines if json.loads(line).get("table") not in GROUP_TABLES]
+    header = json.loads(older[0])
+    header["counts"] = {t: n for t, n in header["counts"].items() if t not in GROUP_TABLES}
+    older[0] = json.dumps(header).encode() + b"\n"
+    assert len(older) == len(lines) - 1 - 3  # the Baltic group and its three members
+    _rewrite_with_digest(backed_up, older)
+    summary = restore_backup(empty[0], backed_up)
+    assert summary.counts["case_groups"] == 0 and counts(empty[1])["cases"] == 28
 
 
 def test_restore_into_a_database_that_is_not_empty_is_refused(

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Table, delete, select, update
 from app.domain.audit import compute_hash
 from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
-from app.persistence.models import Case, Event
+from app.persistence.models import Case, CaseGroupMember, Event
 from app.services.audit import verify_audit
 from app.services.cases import advance
 from app.services.checkpoint import canonical, digest, make_checkpoint, verify_checkpoint
@@ -32,6 +32,7 @@ from app.services.recording import to_record
 from tests.integration.test_tamper import _switch_off_append_only, edit_event
 from tests.web.conftest import csrf_token, html_of, sign_in
 
+MEMBERS = cast(Table, CaseGroupMember.__table__)
 EVENTS = cast(Table, Event.__table__)
 CASES = cast(Table, Case.__table__)
 LV = "LV-APMBC-2025"  # 7 events (its opening and 6 steps), the last its taking effect
@@ -72,11 +73,12 @@ def verify(cli: FlaskCliRunner, path: Path, *more: str) -> Any:
 
 
 def delete_case(engine: Engine, reference: str) -> None:
-    """Remove a case and all its events, as if it had never been opened."""
+    """Remove a case, all its events and its places in groups, as if it had never been opened."""
     case_id = select(CASES.c.id).where(CASES.c.reference == reference).scalar_subquery()
     with engine.begin() as conn:
         _switch_off_append_only(conn, "delete")
         assert conn.execute(delete(EVENTS).where(EVENTS.c.case_id == case_id)).rowcount > 0
+        conn.execute(delete(MEMBERS).where(MEMBERS.c.case_id == case_id))
         assert conn.execute(delete(CASES).where(CASES.c.reference == reference)).rowcount == 1
 
 

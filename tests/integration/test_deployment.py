@@ -15,7 +15,7 @@ from sqlalchemy.exc import ProgrammingError
 
 from app import create_app
 from app.persistence.database import make_engine, make_session_factory
-from app.persistence.models import SignInAttempt
+from app.persistence.models import Base, SignInAttempt
 from app.services import auth, tokens
 from app.services.audit import verify_audit
 from app.services.cases import advance
@@ -93,3 +93,12 @@ def test_behind_a_proxy_the_throttle_counts_the_clients_address(
     assert attempts_from(db_engine, "203.0.113.9") == 1
     assert attempts_from(db_engine, "127.0.0.1") == 0
     app.extensions["db_engine"].dispose()
+
+
+def test_the_readme_grants_insert_on_every_table_of_the_schema() -> None:
+    """A migration that adds a table and forgets its grant would pass the test above while the
+    server, under the README's role, fails on its first write there."""
+    granted = re.search(r"GRANT INSERT ON (.*?) TO", readme_grants(), re.S)
+    assert granted is not None
+    named = {t.strip() for t in granted.group(1).split(",")}
+    assert named == set(Base.metadata.tables)

@@ -218,7 +218,7 @@ def test_dashboard_shows_counts_upcoming_dates_and_recent_activity(
     html = page(signed_in("viewer"), "/dashboard")
     counts = html.split('id="by-stage"', 1)[1].split("</section>", 1)[0]
     assert re.search(
-        r"<td>APMBC \(Ottawa Convention\)</td><td>Notice period</td>"
+        r'<td><a href="/treaties/apmbc">APMBC \(Ottawa Convention\)</a></td><td>Notice period</td>'
         r'<td class="num"><a href="/cases\?treaty=apmbc&amp;stage=notice_period">4</a></td>',
         counts,
     )

@@ -51,6 +51,8 @@ POSTS = {
     "/users/viewer/active": {"active": "0"},
     "/users/viewer/password": {},
     "/sweep": {},
+    "/groups": {"name": "Practice group", "cases": PRACTICE},
+    "/groups/practice-group/steps": READING,
     "/logout": {},
 }
 

@@ -23,6 +23,9 @@ PAGES = (
     "/cases.csv",
     "/dashboard",
     "/audit",
+    "/treaties",
+    "/treaties/apmbc",
+    "/groups",
 )
 TOKEN = ("/api/v1/pending?per_page=50", "/api/v1/cases?per_page=50", "/api/v1/events?per_page=50")
 MOST = 6

@@ -1,0 +1,63 @@
+"""The API's groups: the same rules as the pages. A clerk's token makes a group and records
+one step for all members; a refusal by one member is a 422 naming it, and nothing changes."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.services import tokens
+from app.services.cases import open_case
+from app.services.context import Tracker
+from app.services.queries import get_case
+
+API = "/api/v1"
+BALTIC = "baltic-deposit-27-june-2025"
+
+
+def _headers(tracker: Tracker, name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens.create_token(tracker, name)}"}
+
+
+def test_groups_are_listed_and_read(seeded: Tracker, app: Flask) -> None:
+    client, viewer = app.test_client(), _headers(seeded, "viewer")
+    listed = client.get(f"{API}/groups", headers=viewer).get_json()
+    assert [g["slug"] for g in listed["items"]] == [BALTIC]
+    group = client.get(f"{API}/groups/{BALTIC}", headers=viewer).get_json()
+    assert [m["reference"] for m in group["members"]] == [
+        "EE-APMBC-2025", "LT-APMBC-2025", "LV-APMBC-2025",
+    ]  # fmt: skip
+    assert {m["deposited"] for m in group["members"]} == {"2025-06-27"}
+    missing = client.get(f"{API}/groups/nope", headers=viewer)
+    assert missing.status_code == 404 and missing.get_json()["error"]["field"] == "group"
+    assert client.get(f"{API}/groups").status_code == 401
+
+
+def test_a_clerk_records_a_group_deposit_all_or_none(seeded: Tracker, app: Flask) -> None:
+    references = [
+        open_case(seeded, c, "apmbc", "clerk", workflow="apmbc/international-only").reference
+        for c in ("DK", "NO")
+    ]
+    client, clerk = app.test_client(), _headers(seeded, "clerk")
+    viewer = _headers(seeded, "viewer")
+    new = {"name": "Nordic deposit", "cases": references}
+    assert client.post(f"{API}/groups", json=new, headers=viewer).status_code == 403
+    made = client.post(f"{API}/groups", json=new, headers=clerk)
+    assert made.status_code == 201 and made.headers["Location"] == f"{API}/groups/nordic-deposit"
+    unknown = client.post(f"{API}/groups", json={"name": "X", "cases": ["DK", "XX-1"]},
+                          headers=clerk)  # fmt: skip
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["field"] == "cases"
+
+    url = f"{API}/groups/nordic-deposit/events"
+    step = {"trigger": "deposit", "occurred_on": "2026-06-27"}
+    refused = client.post(url, json=step, headers=clerk)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["field"] == "evidence.reasons" and "DK-APMBC-2026 (Denmark)" in error["message"]
+    stale = {**step, "evidence": {"reasons": "r"}, "expected_versions": {references[1]: 9}}
+    assert client.post(url, json=stale, headers=clerk).status_code == 409
+    assert [len(get_case(seeded, r).history) for r in references] == [1, 1]
+
+    done = client.post(url, json={**step, "evidence": {"reasons": "r"}}, headers=clerk)
+    assert done.status_code == 201
+    assert {m["state"] for m in done.get_json()["members"]} == {"notice_period"}
+    assert [len(get_case(seeded, r).history) for r in references] == [2, 2]
