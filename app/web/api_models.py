@@ -101,8 +101,8 @@ class LinkedCase(Answer):
     why: str = Field(description="the article that links them")
 
 
-class CaseState(Answer):
-    """What a case and the answer to a step on it both say"""
+class CaseNames(Answer):
+    """How every answer names a case: its reference, country, treaty and workflow"""
 
     reference: str
     country: str = Field(description="ISO 3166-1 alpha-2 code (ZZ for a practice case)")
@@ -110,6 +110,11 @@ class CaseState(Answer):
     treaty: str
     treaty_name: str
     workflow: str
+
+
+class CaseState(CaseNames):
+    """What a case and the answer to a step on it both say"""
+
     workflow_version: str
     practice: bool
     opened_on: date = Field(description="the day the case record was opened")
@@ -148,15 +153,9 @@ class RecordedCase(CaseState):
     recorded_event: Event
 
 
-class Listed(Answer):
+class Listed(CaseNames):
     """What every list shows of a case, from its projection"""
 
-    reference: str
-    country: str = Field(description="ISO 3166-1 alpha-2 code (ZZ for a practice case)")
-    country_name: str
-    treaty: str
-    treaty_name: str
-    workflow: str
     kind: str = Field(description="the kind of treaty action, e.g. withdrawal, suspension_claim")
     state: str
     final: bool = Field(description="whether the case has reached a final stage")

@@ -12,6 +12,7 @@ from app.services.queries import get_case
 
 API = "/api/v1"
 BALTIC = "baltic-deposit-27-june-2025"
+SAHEL = "sahel-states-announcement-22-september-2025"
 
 
 def _headers(tracker: Tracker, name: str) -> dict[str, str]:
@@ -21,12 +22,15 @@ def _headers(tracker: Tracker, name: str) -> dict[str, str]:
 def test_groups_are_listed_and_read(seeded: Tracker, app: Flask) -> None:
     client, viewer = app.test_client(), _headers(seeded, "viewer")
     listed = client.get(f"{API}/groups", headers=viewer).get_json()
-    assert [g["slug"] for g in listed["items"]] == [BALTIC]
+    assert [g["slug"] for g in listed["items"]] == [BALTIC, SAHEL]
     group = client.get(f"{API}/groups/{BALTIC}", headers=viewer).get_json()
     assert [m["reference"] for m in group["members"]] == [
         "EE-APMBC-2025", "LT-APMBC-2025", "LV-APMBC-2025",
     ]  # fmt: skip
     assert {m["deposited"] for m in group["members"]} == {"2025-06-27"}
+    sahel = client.get(f"{API}/groups/{SAHEL}", headers=viewer).get_json()
+    assert {m["country_name"] for m in sahel["members"]} == {"Burkina Faso", "Mali", "Niger"}
+    assert {m["deposited"] for m in sahel["members"]} == {None}, "announced, never received"
     missing = client.get(f"{API}/groups/nope", headers=viewer)
     assert missing.status_code == 404 and missing.get_json()["error"]["field"] == "group"
     assert client.get(f"{API}/groups").status_code == 401
