@@ -8,6 +8,7 @@ part: `apmbc/generic`, `apmbc/pl`, and for a claim `apmbc/ua/suspension`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -143,9 +144,26 @@ class Registry:
         return self.workflow(f"{treaty}/generic")
 
 
+SUBFOLDERS = ("treaties", "procedures", "claims")
+_loaded: dict[tuple[str, str], Registry] = {}
+
+
 def load_registry(root: Path) -> Registry:
-    """Read and validate every file under `root`; the first invalid one raises DefinitionError."""
-    files = {sub: list(_read_dir(root, sub)) for sub in ("treaties", "procedures", "claims")}
+    """Read and validate every file under `root`; the first invalid one raises DefinitionError.
+    The same files (by content) give the same registry, validated once per process: every app
+    made in one process (tests make hundreds) shares it."""
+    digest = hashlib.sha256()
+    for sub in SUBFOLDERS:
+        for path in sorted((root / sub).glob("*.yaml")):
+            digest.update(f"{sub}/{path.name}\0".encode() + path.read_bytes() + b"\0")
+    key = (str(root.resolve()), digest.hexdigest())
+    if key not in _loaded:
+        _loaded[key] = _validated(root)
+    return _loaded[key]
+
+
+def _validated(root: Path) -> Registry:
+    files = {sub: list(_read_dir(root, sub)) for sub in SUBFOLDERS}
     if not files["treaties"]:
         raise DefinitionError(f"{root}: no treaties/*.yaml found")
     for reader in files["treaties"]:

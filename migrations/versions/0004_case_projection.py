@@ -58,6 +58,8 @@ def _back_fill(bind: sa.engine.Connection) -> None:
     from app.domain.loader import workflow_from_definition
     from app.domain.projection import projection
 
+    if bind.execute(sa.text("SELECT count(*) FROM cases")).scalar_one() == 0:
+        return  # a new database: nothing to replay (and no tables to reflect)
     meta = sa.MetaData()
     cases = sa.Table("cases", meta, autoload_with=bind)
     events = sa.Table("events", meta, autoload_with=bind)
