@@ -91,7 +91,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
     for shown in (
         "5 Jan 2026",
         "Bill submitted to parliament",
-        "drafting → parliament",
+        "Drafting → In parliament",  # the stages' labels, not their ids
         "recorded by clerk",
         "Tabled by the government.",
         "Bill 123/Lm14",
@@ -99,6 +99,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
         "confidence H",
     ):
         assert shown in event, shown
+    assert "drafting → parliament" not in event
     assert "<dt>Stage</dt><dd><strong>In parliament</strong>" in page
     assert current_stage(page) == "parliament"  # the diagram's highlight moved
     assert queries.get_case(practice, PRACTICE).version == 2
