@@ -163,7 +163,7 @@ def test_clerk_records_a_step_and_finds_it_on_the_timeline_in_the_diagram_and_in
     )
     entry = timeline_entry(page, "Bill submitted to parliament")
     expect(entry.locator(".when")).to_have_text("1 Feb 2025")
-    expect(entry).to_contain_text("drafting → parliament")
+    expect(entry).to_contain_text("Drafting → In parliament")
     expect(entry).to_contain_text("recorded by clerk")
     expect(entry).to_contain_text(BILL)
     expect(entry).to_contain_text("Submitted by the Cabinet of Ministers.")
@@ -299,7 +299,7 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
     )
     taken = timeline_entry(page, "Withdrawal takes effect")
     expect(taken.locator(".when")).to_have_text("1 Oct 2025")
-    expect(taken).to_contain_text("notice_period → effective")
+    expect(taken).to_contain_text("Notice period → Withdrawal effective")
     # Every stage of the path is marked in the diagram.
     diagram = page.locator("svg.workflow-diagram")
     for stage in ("drafting", "parliament", "presidential_signature", "mfa_coordination"):
