@@ -249,14 +249,17 @@ def domain_error(exc: DomainError) -> ResponseReturnValue:
     status = http_status(exc, in_address)
     extra: dict[str, Any] = {}
     if isinstance(exc, Conflict) and request.view_args and "reference" in request.view_args:
-        extra = _current(request.view_args["reference"])
+        try:
+            extra = _current(request.view_args["reference"])
+        except DomainError as unreadable:  # the database went away meanwhile: say that instead
+            return domain_error(unreadable)
     if isinstance(exc, InvalidInput) and exc.field in ("as_of", "since", "until"):
         status = 400
     return jsonify(error_body(exc.code, exc.message, exc.field, **extra)), status
 
 
 def _current(reference: str) -> dict[str, Any]:
-    with tracker_of().transaction() as session:
+    with tracker_of().snapshot() as session:
         row = load_case(session, reference)
         return {"current_version": row.version, "current_state": row.state}
 

@@ -675,3 +675,22 @@ def test_a_case_from_opening_to_effect_over_http_matches_the_cli_and_the_audit(
     assert on_deposit_day["state"] == "notice_period"
     assert on_deposit_day["history"] == history[1:6]  # the record was opened later
     assert date.fromisoformat(on_deposit_day["dates"]["notice_period_ends"]) == date(2025, 12, 27)
+
+
+def test_a_conflict_answered_while_the_database_goes_away_is_a_503_not_a_500(
+    practice: Tracker, client: FlaskClient, bearer: dict[str, Headers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A 409 reads the case's current version to say it; if the database is gone by then
+    (seen once in the restart stress test), the answer says so instead of failing."""
+    from app.domain.errors import Unavailable
+    from app.web import api
+
+    def gone(reference: str) -> dict[str, Any]:
+        raise Unavailable("database: it cannot be reached now", field="database")
+
+    monkeypatch.setattr(api, "_current", gone)
+    stale = {"trigger": "submit_to_parliament", "occurred_on": "2026-01-05", "expected_version": 9}
+    response = send(client, "POST", EVENTS, bearer["clerk"], stale)
+    assert response.status_code == 503
+    assert response.get_json()["error"]["field"] == "database"
