@@ -49,11 +49,19 @@ class EventRecord:
         }
 
 
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def utc_iso(moment: datetime) -> str:
     """A UTC timestamp in one canonical form (a naive value is taken to be UTC already)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+
+
+def from_utc_iso(text: str) -> datetime:
+    """The moment `utc_iso` wrote; ValueError for any other text."""
+    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
 
 
 def compute_hash(record: EventRecord) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.domain.audit import ChainBreak, EventRecord, utc_iso, verify_chain
+from app.domain.audit import ChainBreak, EventRecord, from_utc_iso, utc_iso, verify_chain
 from app.domain.errors import InvalidInput
 from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
@@ -180,7 +180,7 @@ def _cursor(record: EventRecord, event_id: int) -> str:
 def _position(cursor: str, field: str) -> tuple[datetime, int]:
     moment, _, event_id = cursor.partition("~")
     try:
-        return datetime.strptime(moment, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC), int(event_id)
+        return from_utc_iso(moment), int(event_id)
     except ValueError:
         raise InvalidInput(
             f"{field}: {cursor!r} is not a position in the log; follow the pager's links",

@@ -7,12 +7,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, Table
 
-from app.domain.audit import EventRecord, utc_iso, verify_chain
+from app.domain.audit import EventRecord, from_utc_iso, utc_iso, verify_chain
 from app.domain.errors import DomainError
 from app.persistence.models import SYSTEM_ACTOR, Base, UTCDateTime
 
@@ -27,7 +27,6 @@ TABLES = (
 LATER = frozenset({"case_groups", "case_group_members"})
 # Session tokens are not kept: after a restore every user signs in again.
 LEFT_OUT = {"users": frozenset({"session_token"})}
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class BackupRefused(DomainError):
@@ -69,7 +68,7 @@ def decode_row(table: Table, row: Any, line: int) -> dict[str, Any]:
             if value is None:
                 continue
             if isinstance(column.type, UTCDateTime):
-                out[column.name] = datetime.strptime(value, UTC_FORMAT).replace(tzinfo=UTC)
+                out[column.name] = from_utc_iso(value)
             elif isinstance(column.type, Date):
                 out[column.name] = date.fromisoformat(value)
     except (TypeError, ValueError) as exc:
