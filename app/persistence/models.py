@@ -100,9 +100,9 @@ class Case(Base):
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     began_on: Mapped[date | None] = mapped_column(Date)
-    deposited_on: Mapped[date | None] = mapped_column(Date)
+    deposited_on: Mapped[date | None] = mapped_column(Date, index=True)  # the calendar's window
     period_ends_on: Mapped[date | None] = mapped_column(Date)
-    effective_on: Mapped[date | None] = mapped_column(Date)
+    effective_on: Mapped[date | None] = mapped_column(Date, index=True)  # the calendar's window
     effective_basis: Mapped[str | None] = mapped_column(Text)
     next_on: Mapped[date | None] = mapped_column(Date)
     next_what: Mapped[str | None] = mapped_column(Text)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Literal
 
-from sqlalchemy import or_, select
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import Select, and_, or_, select
 
 from app.domain.case import Step
 from app.domain.clock import DateSpan
@@ -55,26 +57,58 @@ class _Entry:
     text: str  # a sentence of the description
 
 
-def calendar_items(tracker: Tracker, include_practice: bool = False) -> list[CalendarItem]:
-    """Every case's deposit and effective dates and, for open cases, the clock's due steps
-    (overdue ones too); one item per case and day, by day. Practice cases only on request.
-    Read from the cases' projections: no history is replayed."""
+@dataclass(frozen=True)
+class Window:
+    """The days a feed shows, both included."""
+
+    first: date
+    last: date
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+def default_window(today: date) -> Window:
+    """A year back and three years ahead: the recent past and every date to come that a clock
+    of the treaties followed can reach (the longest notice period is a year)."""
+    return Window(today - relativedelta(years=1), today + relativedelta(years=3))
+
+
+def calendar_items(
+    tracker: Tracker, window: Window, include_practice: bool = False
+) -> Iterator[CalendarItem]:
+    """The cases' deposit and effective dates and, for open cases, the clock's due steps
+    (overdue ones too) that fall in `window`; one item per case and day, case by case, read
+    from the projections a batch at a time (no history is replayed, nothing is held). Practice
+    cases only on request."""
     today = tracker.today()
-    query = select(Case).where(or_(Case.final.is_(False), Case.deposited_on.is_not(None)))
-    if not include_practice:
-        query = query.where(Case.practice.is_(False))
-    items: list[CalendarItem] = []
     with tracker.snapshot() as session:
-        for row in session.scalars(query.order_by(Case.reference)):
+        query = _in_window(window).order_by(Case.reference).execution_options(yield_per=500)
+        if not include_practice:
+            query = query.where(Case.practice.is_(False))
+        for row in session.scalars(query):
             view = projected_view(tracker, session, row)
-            items.extend(_case_items(view, country_name(row.country), today))
-    return sorted(items, key=lambda i: (i.day, i.reference))
+            yield from _case_items(view, country_name(row.country), today, window)
+            session.expunge(row)
 
 
-def _case_items(view: CaseView, country: str, today: date) -> list[CalendarItem]:
+def _in_window(window: Window) -> Select[tuple[Case]]:
+    """The cases with a date in the window: a deposit, an effective date, or an open case's
+    next date (each column indexed)."""
+    return select(Case).where(
+        or_(
+            Case.deposited_on.between(window.first, window.last),
+            Case.effective_on.between(window.first, window.last),
+            and_(Case.final.is_(False), Case.next_on.between(window.first, window.last)),
+        )
+    )
+
+
+def _case_items(view: CaseView, country: str, today: date, window: Window) -> list[CalendarItem]:
     by_day: dict[date, list[_Entry]] = defaultdict(list)
     for day, entry in _entries(view, today):
-        by_day[day].append(entry)
+        if day in window:
+            by_day[day].append(entry)
     return [_item(view, country, day, entries) for day, entries in by_day.items()]
 
 

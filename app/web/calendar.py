@@ -5,14 +5,15 @@ API token in its address; that address is a secret, hence no-store and no-referr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, timedelta
 
-from flask import Blueprint, request
+from flask import Blueprint, request, stream_with_context
 from icalendar import Calendar, Event
 from werkzeug.wrappers import Response
 
 from app import tracker_of
-from app.services.calendar import CalendarItem, calendar_items
+from app.services.calendar import CalendarItem, Window, calendar_items, default_window
 from app.services.tokens import token_user
 from app.web.links import absolute_url
 
@@ -35,8 +36,9 @@ def _plain(message: str, status: int) -> Response:
 
 @bp.get("/calendar.ics")
 def feed() -> Response:
-    """The deposit, effective and due dates of the cases, one event per case and day;
-    `?practice=1` adds the practice cases."""
+    """The deposit, effective and due dates of the cases, one event per case and day, from a
+    year back to three years ahead (`?from=` and `?to=` choose other days); `?practice=1` adds
+    the practice cases."""
     token = request.args.get("token", "").strip()
     if not token:
         return _plain(
@@ -56,9 +58,12 @@ def feed() -> Response:
         return _plain(
             "practice: use practice=1 to include the practice cases, or leave it out", 400
         )
-    items = calendar_items(tracker_of(), include_practice=practice in _YES)
+    window = _window(default_window(tracker_of().today()))
+    if isinstance(window, str):
+        return _plain(window, 400)
+    items = calendar_items(tracker_of(), window, include_practice=practice in _YES)
     return Response(
-        _calendar(items).to_ical(),
+        stream_with_context(_calendar(items)),
         content_type="text/calendar; charset=utf-8",
         headers={
             **SECRET_URL_HEADERS,
@@ -67,16 +72,35 @@ def feed() -> Response:
     )
 
 
-def _calendar(items: list[CalendarItem]) -> Calendar:
+def _window(default: Window) -> Window | str:
+    """The days asked for with ?from= and ?to= (ISO dates), each defaulting to the feed's
+    own; a message naming the parameter when one is not a date or they are the wrong way."""
+    days = {}
+    for name, fallback in (("from", default.first), ("to", default.last)):
+        text = request.args.get(name, "").strip()
+        try:
+            days[name] = date.fromisoformat(text) if text else fallback
+        except ValueError:
+            return f"{name}: {text!r} is not a date; write it as YYYY-MM-DD, e.g. 2025-06-27"
+    if days["from"] > days["to"]:
+        return f"from: {days['from']} lies after to ({days['to']}); the first day comes first"
+    return Window(days["from"], days["to"])
+
+
+def _calendar(items: Iterable[CalendarItem]) -> Iterator[bytes]:
+    """The feed in pieces: its header, one VEVENT at a time, its end (RFC 5545 does not ask
+    for any order, so the events come case by case as they are read)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", CALENDAR_NAME)
+    head, end = cal.to_ical().split(b"END:VCALENDAR")
+    yield head
     stamp = datetime.now(UTC).replace(microsecond=0)
     for item in items:
-        cal.add_component(_event(item, stamp))
-    return cal
+        yield _event(item, stamp).to_ical()
+    yield b"END:VCALENDAR" + end
 
 
 def _event(item: CalendarItem, stamp: datetime) -> Event:

@@ -45,9 +45,14 @@ def intl(tracker: Tracker) -> Tracker:
     return tracker
 
 
-def get_feed(client: FlaskClient, token: str, practice: bool = False) -> TestResponse:
-    query = {"token": token, **({"practice": "1"} if practice else {})}
+def get_feed(
+    client: FlaskClient, token: str, practice: bool = False, **window: str
+) -> TestResponse:
+    query = {"token": token, **({"practice": "1"} if practice else {}), **window}
     return client.get("/calendar.ics", query_string=query)
+
+
+SINCE_2016 = {"from": "2016-01-01"}  # the demo's first dates: before the default window
 
 
 def parsed(response: TestResponse) -> Calendar:
@@ -80,7 +85,7 @@ def days_of(cal: Calendar, reference: str) -> list[date]:
 def test_the_feed_shows_latvias_deposit_and_effective_date_with_a_link_back(
     seeded: Tracker, client: FlaskClient, signed_in: SignIn
 ) -> None:
-    response = get_feed(client, create_token(seeded, "viewer"))
+    response = get_feed(client, create_token(seeded, "viewer"), **SINCE_2016)
     cal = parsed(response)
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -112,7 +117,7 @@ def test_every_demo_date_is_there_once_as_a_well_formed_all_day_event(
         began_on=date(2026, 3, 1),
     ).reference  # fmt: skip
     advance(seeded, ci, "deposit", "2026-05-04", "clerk", evidence=REASONS)
-    response = get_feed(client, create_token(seeded, "viewer"))
+    response = get_feed(client, create_token(seeded, "viewer"), **SINCE_2016)
     raw, cal = response.get_data(), parsed(response)
     all_events = events(cal)
     for event in all_events:
@@ -233,3 +238,36 @@ def test_a_bad_practice_parameter_is_refused(intl: Tracker, client: FlaskClient)
     response = client.get("/calendar.ics", query_string={"token": token, "practice": "maybe"})
     assert response.status_code == 400
     assert "practice=1" in response.get_data(as_text=True)
+
+
+def test_the_feed_holds_a_year_back_and_three_ahead_unless_asked_for_other_days(
+    seeded: Tracker, client: FlaskClient
+) -> None:
+    token = create_token(seeded, "viewer")  # today is 2026-11-27
+    default = parsed(get_feed(client, token))
+    assert days_of(default, LV) == [date(2025, 12, 27)]  # its deposit is 17 months old
+    days = [e.decoded("dtstart") for e in events(default)]
+    assert min(days) >= date(2025, 11, 27) and max(days) <= date(2029, 11, 27)
+    assert len(days) < len(events(parsed(get_feed(client, token, **SINCE_2016))))
+
+    june = parsed(get_feed(client, token, **{"from": "2025-06-01", "to": "2025-06-30"}))
+    assert days_of(june, LV) == [date(2025, 6, 27)]
+    assert {e.decoded("dtstart") for e in events(june)} <= {
+        date(2025, 6, d) for d in range(1, 31)
+    }
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [
+        ({"from": "27/06/2025"}, "from: '27/06/2025' is not a date; write it as YYYY-MM-DD"),
+        ({"to": "soon"}, "to: 'soon' is not a date"),
+        ({"from": "2026-01-02", "to": "2026-01-01"}, "from: 2026-01-02 lies after to"),
+    ],
+)
+def test_a_bad_window_is_refused_naming_the_parameter(
+    intl: Tracker, client: FlaskClient, window: dict[str, str], says: str
+) -> None:
+    response = get_feed(client, create_token(intl, "viewer"), **window)
+    assert response.status_code == 400
+    assert says in response.get_data(as_text=True)
