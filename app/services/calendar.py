@@ -92,7 +92,7 @@ def calendar_items(
             session.expunge(row)
 
 
-def _in_window(window: Window) -> Select[tuple[Case]]:
+def _in_window(window: Window) -> Select[Case]:
     """The cases with a date in the window: a deposit, an effective date, or an open case's
     next date (each column indexed)."""
     return select(Case).where(
