@@ -54,9 +54,9 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def utc_iso(moment: datetime) -> str:
     """A UTC timestamp in one canonical form (a naive value is taken to be UTC already)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+    if moment.tzinfo is not None:
+        moment = (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds") + "Z"  # UTC_FORMAT, written faster
 
 
 def from_utc_iso(text: str) -> datetime:

@@ -5,7 +5,7 @@ transaction as each event, and `audit verify` checks it against the replay of th
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -62,7 +62,8 @@ def projection(flow: Workflow, state: CaseState) -> dict[str, Any]:
 
 def state_json(state: CaseState) -> dict[str, str | None]:
     """The state as JSON data: its stage and every date the clock needs, ISO-formatted."""
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(state).items()}
+    values = ((f.name, getattr(state, f.name)) for f in fields(state))  # flat: no deep copy
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values}
 
 
 def state_from_json(data: dict[str, Any]) -> CaseState:

@@ -193,8 +193,8 @@ def _all_records(
 ) -> Iterator[EventRecord]:
     query = (where or EventFilter()).apply(_log_query())
     query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
-    with tracker.snapshot() as session:
-        yield from map(_record, session.execute(query))
+    with tracker.snapshot() as session:  # Core rows: no ORM loading for a plain column list
+        yield from map(_record, session.connection().execute(query))
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
@@ -255,7 +255,14 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
 
 
 def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
-    return csv_chunks(CSV_COLUMNS, map(_csv_row, records))
+    return csv_chunks(CSV_COLUMNS, map(_csv_row, records), plain=_PLAIN_COLUMNS)
+
+
+# what no person types: numbers, dates, hashes, and ids that only the definitions write
+_PLAIN_COLUMNS = frozenset(
+    ("seq", "trigger", "from_state", "to_state", "occurred_on", "occurred_until",
+     "recorded_at", "prev_hash", "hash")
+)  # fmt: skip
 
 
 def _csv_row(record: EventRecord) -> dict[str, object]:
@@ -264,10 +271,14 @@ def _csv_row(record: EventRecord) -> dict[str, object]:
     return row
 
 
-def _json(records: Iterator[EventRecord]) -> Iterator[str]:
-    yield "["
-    separator = "\n"
+def _json(records: Iterator[EventRecord], per_chunk: int = 500) -> Iterator[str]:
+    """A JSON array, one event a line, streamed `per_chunk` events at a time."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    chunk, separator = ["["], "\n"
     for record in records:
-        yield separator + json.dumps(record.to_json(), ensure_ascii=False)
+        chunk.append(separator + encode(record.to_json()))
         separator = ",\n"
-    yield "\n]\n"
+        if len(chunk) >= per_chunk:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk) + "\n]\n"

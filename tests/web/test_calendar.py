@@ -252,9 +252,7 @@ def test_the_feed_holds_a_year_back_and_three_ahead_unless_asked_for_other_days(
 
     june = parsed(get_feed(client, token, **{"from": "2025-06-01", "to": "2025-06-30"}))
     assert days_of(june, LV) == [date(2025, 6, 27)]
-    assert {e.decoded("dtstart") for e in events(june)} <= {
-        date(2025, 6, d) for d in range(1, 31)
-    }
+    assert {e.decoded("dtstart") for e in events(june)} <= {date(2025, 6, d) for d in range(1, 31)}
 
 
 @pytest.mark.parametrize(
