@@ -48,19 +48,21 @@ class Shape:
     columns: dict[str, Any]
 
 
-def _steps(offset: int, readings: int) -> Iterator[tuple[str, date, dict[str, Any]]]:
+def _steps(offset: int, readings: int, finish: bool) -> Iterator[tuple[str, date, dict[str, Any]]]:
     start = FIRST_DAY + timedelta(days=offset)
     yield TEMPLATE[0][0], start, {}
     for n in range(1, readings + 1):
         yield "record_reading", start, {"chamber": "Parliament", "reading": n}
-    for trigger, days, evidence in TEMPLATE[1:]:
+    for trigger, days, evidence in TEMPLATE[1:] if finish else ():
         yield trigger, start + timedelta(days=days), evidence
 
 
-def _shape(tracker: Tracker, flow: Workflow, offset: int, readings: int, today: date) -> Shape:
+def _shape(
+    tracker: Tracker, flow: Workflow, offset: int, readings: int, finish: bool, today: date
+) -> Shape:
     engine, state = tracker.engine(flow), CaseState(flow.initial)
     steps: list[tuple[Step, str]] = []
-    for seq, (trigger, on, evidence) in enumerate(_steps(offset, readings), start=2):
+    for seq, (trigger, on, evidence) in enumerate(_steps(offset, readings, finish), start=2):
         step = Step(
             seq, trigger, state.state, "", DateSpan.exact(on), SYSTEM_ACTOR, RECORDED_AT, "",
             flow.transition(trigger).parse_evidence(evidence),
@@ -70,12 +72,14 @@ def _shape(tracker: Tracker, flow: Workflow, offset: int, readings: int, today: 
     return Shape(steps, projection(flow, state))
 
 
-def build_cases(tracker: Tracker, n: int, readings: int = 0, batch: int = 2000) -> int:
-    """Add `n` cases (1 + readings + 4 events each) as of the tracker's today; returns the
-    number of events written."""
+def build_cases(
+    tracker: Tracker, n: int, readings: int = 0, batch: int = 2000, finish: bool = True
+) -> int:
+    """Add `n` cases (1 + readings + 4 events each; 2 + readings, still in parliament, when
+    not `finish`) as of the tracker's today; returns the number of events written."""
     flow = tracker.registry.workflow(WORKFLOW)
     today = tracker.today()
-    shapes = [_shape(tracker, flow, d, readings, today) for d in range(SPREAD_DAYS)]
+    shapes = [_shape(tracker, flow, d, readings, finish, today) for d in range(SPREAD_DAYS)]
     with tracker.transaction() as session:
         tracker.keep_definition(session, flow)
         actor = system_user(session)

@@ -34,6 +34,7 @@ from app.services.tokens import create_token
 from app.services.users import create_user
 from tests.benchmarks.data import build_cases
 from tests.benchmarks.harness import Result, once, p50, rss_mb
+from tests.benchmarks.over_http import http_advances
 from tests.conftest import MIGRATIONS, PASSWORD, TODAY, WORKFLOWS, postgres_schema
 from tests.web.conftest import sign_in
 
@@ -45,12 +46,13 @@ class Scale:
     repeat: int
     advances: int
     imported: int
+    http_seconds: int  # each wrk round
 
 
 SCALES = {
-    "full": Scale((1_000, 10_000, 100_000), 5, 15, 10_000, 2_000),
-    "medium": Scale((1_000, 3_000, 10_000), 5, 9, 1_000, 500),
-    "quick": Scale((100, 300, 1_000), 5, 5, 300, 100),
+    "full": Scale((1_000, 10_000, 100_000), 5, 15, 10_000, 2_000, 10),
+    "medium": Scale((1_000, 3_000, 10_000), 5, 9, 1_000, 500, 5),
+    "quick": Scale((100, 300, 1_000), 5, 5, 300, 100, 3),
 }
 
 
@@ -109,9 +111,15 @@ def reads(scale: Scale, folder: Path, log: Callable[[str], None]) -> Iterator[Re
     bare = p50(s.get("/bench/bare"), scale.repeat * 4)
     log("dashboard, calendar, case page, audit pages")
     (long_case,) = _long_case(s.tracker)
+    feed = f"/calendar.ics?token={_feed(s)}&{CALENDAR_WEEK}"
     for name, path, target, api in (
         (f"dashboard at {large:,} cases", "/dashboard", 20, False),
-        (f"calendar feed at {large:,} cases", f"/calendar.ics?token={_feed(s)}", 20, False),
+        (
+            f"calendar feed at {large:,} cases, a week of {_entries(s, feed):,} dates",
+            feed,
+            20,
+            False,
+        ),
         ("case page with 200 events", f"/cases/{long_case}", 10, False),
         (f"audit page at {_events(s):,} events, newest", "/audit", 10, False),
         (f"audit page at {_events(s):,} events, oldest", "/audit?oldest=1", 10, False),
@@ -147,6 +155,15 @@ def pending(
 def _events(s: Site) -> int:
     with s.tracker.snapshot() as session:
         return int(session.scalar(select(func.sum(Case.event_count))) or 0)
+
+
+# The bulk data's dates fall within 200 days (2024): a week of them, as a feed that holds a
+# week (its default, a year back, holds none of them: they are over two years old).
+CALENDAR_WEEK = "from=2024-06-01&to=2024-06-07"
+
+
+def _entries(s: Site, path: str) -> int:
+    return s.viewer.get(path).get_data().count(b"BEGIN:VEVENT")
 
 
 def _feed(s: Site) -> str:
@@ -212,6 +229,8 @@ def writes(scale: Scale, folder: Path, log: Callable[[str], None]) -> Iterator[R
             yield from advances(tracker_on(url), "PostgreSQL", scale, memory=False)
     log(f"import of {scale.imported:,} cases")
     yield _import(folder, scale)
+    log("advances over HTTP (gunicorn, wrk)")
+    yield from http_advances(tracker_on, folder, scale.http_seconds, rounds=3)
 
 
 BATCH = 20

@@ -30,12 +30,15 @@ def free_port() -> int:
 
 @dataclass
 class Gunicorn:
-    """`gunicorn -w 4 'app:create_app()'` on `database_url`, stopped by stop()."""
+    """`gunicorn -w 4 'app:create_app()'` (or `app` with `workers`) on `database_url`, stopped
+    by stop()."""
 
     database_url: str
     log: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    workers_wanted: int = WORKERS
+    app: str = "app:create_app()"
 
     @property
     def base(self) -> str:
@@ -44,13 +47,13 @@ class Gunicorn:
     def start(self) -> None:
         env = {**os.environ, "DATABASE_URL": self.database_url, "SECRET_KEY": secrets.token_hex(32)}
         env.pop("TRACKER_ENV", None)
-        command = [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind",
-                   f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5",
-                   "app:create_app()"]  # fmt: skip
+        command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers_wanted),
+                   "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout",
+                   "5", self.app]  # fmt: skip
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=env, stderr=log, stdout=log)
         deadline = time.time() + 60
-        while len(self.workers()) < WORKERS or not self._answers():
+        while len(self.workers()) < self.workers_wanted or not self._answers():
             assert self.process.poll() is None, self.log.read_text()
             assert time.time() < deadline, "gunicorn did not start: " + self.log.read_text()
             time.sleep(0.2)
