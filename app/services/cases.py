@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -16,7 +17,7 @@ from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country
 from app.domain.definitions import IN_FORCE_SINCE_KEY, Transition, Workflow
-from app.domain.errors import DomainError, InvalidInput, NotAllowed
+from app.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
     OPEN,
@@ -421,25 +422,50 @@ def sweep(tracker: Tracker, today: date | None = None) -> list[dict[str, str]]:
             f"today: {today.isoformat()} lies after today ({real_today.isoformat()})",
             field="today",
         )
+    with tracker.snapshot() as session:
+        due = list(session.scalars(_due_by(today, select(Case.reference))))
     results: list[dict[str, str]] = []
-    with tracker.transaction() as session:
-        actor = system_user(session)
-        candidates = session.scalars(
-            select(Case)
-            .where(Case.final.is_(False), Case.next_on <= today)
-            .order_by(Case.reference)
-        )
-        for row in list(candidates):
-            reference = row.reference
-            try:
-                with session.begin_nested():  # one case that cannot move stops no other
-                    outcome = _later_step(tracker, session, row, today)
-                    if outcome is None:
-                        outcome = _sweep_case(tracker, session, row, actor, today)
-            except DomainError as exc:
-                outcome = {"case": reference, "skipped": exc.message}
-            if outcome:
-                results.append(outcome)
+    for start in range(0, len(due), SWEEP_BATCH):
+        results.extend(_sweep_batch(tracker, due[start : start + SWEEP_BATCH], today))
+    return results
+
+
+SWEEP_BATCH = 200  # cases a transaction: the sweep's writes flushed together, not one by one
+
+
+def _due_by(today: date, query: Select[Any]) -> Select[Any]:
+    return query.where(Case.final.is_(False), Case.next_on <= today).order_by(Case.reference)
+
+
+def _sweep_batch(tracker: Tracker, references: list[str], today: date) -> list[dict[str, str]]:
+    """One transaction for a batch of due cases. A step the workflow refuses is refused before
+    anything is written, so it skips its case alone; should the database refuse a write (a
+    clerk advanced a case meanwhile), the batch is done again with a savepoint per case."""
+    try:
+        with tracker.transaction() as session:
+            return _sweep_rows(tracker, session, references, today, savepoints=False)
+    except Conflict:
+        with tracker.transaction() as session:
+            return _sweep_rows(tracker, session, references, today, savepoints=True)
+
+
+def _sweep_rows(
+    tracker: Tracker, session: Session, references: list[str], today: date, savepoints: bool
+) -> list[dict[str, str]]:
+    actor = system_user(session)
+    rows = session.scalars(_due_by(today, select(Case).where(Case.reference.in_(references))))
+    results: list[dict[str, str]] = []
+    for row in list(rows):  # still due: a clerk may have moved one since the list was read
+        reference = row.reference
+        try:
+            with session.begin_nested() if savepoints else nullcontext():
+                outcome = _later_step(tracker, session, row, today)
+                if outcome is None:
+                    outcome = _sweep_case(tracker, session, row, actor, today)
+        except DomainError as exc:
+            outcome = {"case": reference, "skipped": exc.message}
+        if outcome:
+            results.append(outcome)
     return results
 
 

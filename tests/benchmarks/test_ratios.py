@@ -13,7 +13,7 @@ from tests.benchmarks.data import build_cases
 from tests.benchmarks.harness import Result, p50
 from tests.benchmarks.suite import Scale, advances, site, tracker_on
 
-SMALL = Scale((50, 150, 500), readings=5, repeat=7, advances=200, imported=0)
+SMALL = Scale((50, 150, 500), readings=5, repeat=7, advances=200, imported=0, http_seconds=0)
 
 
 def _held(results: list[Result]) -> None:

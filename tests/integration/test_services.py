@@ -650,6 +650,21 @@ def test_a_second_practice_case_of_a_workflow_gets_its_own_reference(tracker: Tr
     )
 
 
+def test_the_sweep_moves_every_due_case_a_batch_at_a_time(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.services.cases.SWEEP_BATCH", 2)  # five cases: three transactions
+    walked = sorted(open_walked(tracker, country=c) for c in ("FI", "EE", "LT", "DE", "SE"))
+
+    results = sweep(tracker)
+
+    assert [r["case"] for r in results] == walked
+    assert all(r["on"] == "2026-01-10" for r in results)
+    assert {get_case(tracker, r).state.state for r in walked} == {"effective"}
+    assert sweep(tracker) == []  # nothing is due any more
+    assert verify_audit(tracker).intact
+
+
 def test_one_case_the_sweep_cannot_move_stops_no_other(
     tracker: Tracker, db_engine: Engine, today: Today
 ) -> None:
