@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pycountry
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from app.domain.audit import GENESIS, EventRecord, compute_hash
 from app.domain.case import CaseState, Step
@@ -100,7 +100,21 @@ def build_cases(
         with tracker.transaction() as session:
             session.execute(insert(Case.__table__), cases)
             session.execute(insert(Event.__table__), events)
+    _advance_sequences(tracker)
     return written
+
+
+def _advance_sequences(tracker: Tracker) -> None:
+    """PostgreSQL's id sequences past the ids written here (SQLite takes the largest id)."""
+    with tracker.transaction() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            return
+        for table in ("cases", "events"):
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+            )
 
 
 def _case_rows(

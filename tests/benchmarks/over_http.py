@@ -9,7 +9,7 @@ import re
 import shutil
 import statistics
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import select
@@ -45,15 +45,13 @@ end
 
 
 def http_advances(
-    tracker_on: Callable[[str], Tracker], folder: Path, seconds: int, rounds: int
+    tracker: Tracker, url: str, backend: str, folder: Path, seconds: int, rounds: int
 ) -> Iterator[Result]:
-    """The ratio of advances per second to bare requests per second (skipped, and said so,
-    without wrk)."""
+    """The ratio of advances per second to bare requests per second, on the database at `url`
+    that `tracker` has migrated (skipped, and said so, without wrk)."""
     if shutil.which("wrk") is None:
         print("advance over HTTP: skipped, wrk is not installed (apt-get install wrk)")
         return
-    url = f"sqlite:///{folder / 'http.sqlite3'}"
-    tracker = tracker_on(url)
     create_user(tracker, "clerk", "clerk", PASSWORD)
     build_cases(tracker, CASES, readings=EVENTS - 2, finish=False)
     refs = _references(tracker)
@@ -74,8 +72,9 @@ def http_advances(
     advance = statistics.median(a[0] for _, a in runs)
     refused = sum(a[1] for _, a in runs)
     yield Result(
-        f"advance over HTTP, gunicorn {WORKERS} workers, cases of {EVENTS} events", advance,
-        bare, "req/s", 0.3, True, f"({refused} of the advances met another on its case: 409)",
+        f"advance over HTTP, {backend}, gunicorn {WORKERS} workers, cases of {EVENTS} events",
+        advance,
+        bare, "req/s", 0.3, True, f"({refused} answered 409: two advances met on one case)",
     )  # fmt: skip
 
 

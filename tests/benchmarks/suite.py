@@ -230,7 +230,14 @@ def writes(scale: Scale, folder: Path, log: Callable[[str], None]) -> Iterator[R
     log(f"import of {scale.imported:,} cases")
     yield _import(folder, scale)
     log("advances over HTTP (gunicorn, wrk)")
-    yield from http_advances(tracker_on, folder, scale.http_seconds, rounds=3)
+    yield from _http(folder, scale, f"sqlite:///{folder / 'http.sqlite3'}", "SQLite")
+    if os.environ.get("TEST_DATABASE_URL"):
+        with postgres_schema() as url:
+            yield from _http(folder, scale, url, "PostgreSQL")
+
+
+def _http(folder: Path, scale: Scale, url: str, backend: str) -> Iterator[Result]:
+    yield from http_advances(tracker_on(url), url, backend, folder, scale.http_seconds, 3)
 
 
 BATCH = 20
