@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, MetaData, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -100,3 +101,25 @@ def refuses_writes(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     sqlite_name = getattr(exc.orig, "sqlite_errorname", None) or ""
     return sqlstate.startswith(_NO_WRITE_SQLSTATES) or sqlite_name.startswith(_NO_WRITE_SQLITE)
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def violated_constraint(exc: IntegrityError, metadata: MetaData) -> str | None:
+    """The name of the unique constraint `exc` broke, if it was one: PostgreSQL names it;
+    SQLite names the columns ("UNIQUE constraint failed: events.case_id, events.seq"), which
+    are looked up in `metadata`."""
+    named = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if named:
+        return str(named)
+    found = _SQLITE_UNIQUE.search(str(exc.orig))
+    if found is None:
+        return None
+    columns = [c.strip().split(".") for c in found.group(1).split(",")]
+    table = metadata.tables.get(columns[0][0])
+    wanted = {column for _, column in columns}
+    for constraint in table.constraints if table is not None else ():
+        if isinstance(constraint, UniqueConstraint) and set(constraint.columns.keys()) == wanted:
+            return str(constraint.name)
+    return None

@@ -18,8 +18,13 @@ from app.domain.definitions import Workflow
 from app.domain.engine import Engine, Engines
 from app.domain.errors import Conflict, DefinitionError, NotFound, Unavailable
 from app.domain.loader import Registry, workflow_from_definition
-from app.persistence.database import refuses_writes, snapshot_options, unreachable
-from app.persistence.models import WorkflowDefinition
+from app.persistence.database import (
+    refuses_writes,
+    snapshot_options,
+    unreachable,
+    violated_constraint,
+)
+from app.persistence.models import Base, WorkflowDefinition
 
 
 def _stored_definition(session: Session, name: str, version: str) -> WorkflowDefinition | None:
@@ -123,7 +128,7 @@ class Tracker:
                     field="expected_version",
                 ) from None
             except IntegrityError as exc:
-                lost = _lost_race(str(exc.orig))
+                lost = _lost_race(exc)
                 if lost is None:
                     raise
                 raise Conflict(f"{lost}; reload and try again", field="expected_version") from None
@@ -156,14 +161,17 @@ def _raise_unavailable(exc: DBAPIError, why: str | None = None) -> None:
         raise Unavailable(why, field="database") from exc
 
 
-# A unique constraint that a concurrent writer can win, by a word of its name in the error
-# (PostgreSQL names the constraint, SQLite the columns), and what the loser is told.
-_RACES = (
-    ("seq", "case: someone else recorded a step on this case meanwhile"),
-    ("reference", "case: another case took this reference meanwhile"),
-    ("name", "name: a user with this name was created meanwhile"),
-)
+# The unique constraints that a concurrent writer can win, by name, and what the loser is told.
+_RACES = {
+    "uq_events_case_id_seq": "case: someone else recorded a step on this case meanwhile",
+    "uq_cases_reference": "case: another case took this reference meanwhile",
+    "uq_users_name": "name: a user with this name was created meanwhile",
+    # the first cases of a new workflow version store its definition: two at once race
+    "uq_workflow_definitions_name_version": (
+        "workflow: another writer stored this workflow's definition meanwhile"
+    ),
+}
 
 
-def _lost_race(error: str) -> str | None:
-    return next((message for word, message in _RACES if word in error), None)
+def _lost_race(exc: IntegrityError) -> str | None:
+    return _RACES.get(violated_constraint(exc, Base.metadata) or "")
