@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, tuple_
+from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.domain.audit import ChainBreak, EventRecord, from_utc_iso, utc_iso, verify_chain
@@ -18,7 +18,6 @@ from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
-from app.services.paging import Page
 from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
@@ -105,26 +104,6 @@ def _record(row: Row[Any]) -> EventRecord:
     return EventRecord(*values)
 
 
-EventPage = Page[EventRecord]
-
-
-def search_events(
-    tracker: Tracker, where: EventFilter, page: int = 1, per_page: int = 50
-) -> EventPage:
-    """A page of the events that match, newest recorded first."""
-    page, per_page = max(1, page), min(max(1, per_page), 500)
-    query = where.apply(_log_query())
-    with tracker.snapshot() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.execute(
-            query.order_by(Event.recorded_at.desc(), Event.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
-        items = [_record(row) for row in rows]
-    return EventPage(items, total, page, per_page)
-
-
 @dataclass(frozen=True)
 class EventSlice:
     """A page of the log, newest first, and the positions to read on from: the page of newer
@@ -180,7 +159,10 @@ def _cursor(record: EventRecord, event_id: int) -> str:
 def _position(cursor: str, field: str) -> tuple[datetime, int]:
     moment, _, event_id = cursor.partition("~")
     try:
-        return from_utc_iso(moment), int(event_id)
+        position = from_utc_iso(moment), int(event_id)
+        if not 0 < position[1] < 2**63:  # what a database's id column can hold
+            raise ValueError(event_id)
+        return position
     except ValueError:
         raise InvalidInput(
             f"{field}: {cursor!r} is not a position in the log; follow the pager's links",

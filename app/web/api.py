@@ -85,13 +85,19 @@ def _listing(
     endpoint: str, found: Page[Any], items: list[Any], **extra: Any
 ) -> ResponseReturnValue:
     """A page of a list, with the address of the next page in `next` and the Link header."""
-    following = None
-    if found.page < found.pages:
-        following_page: dict[str, Any] = {**request.args.to_dict(), "page": found.page + 1}
-        following = url_for(endpoint, **following_page)
-    headers = {"Link": f'<{following}>; rel="next"'} if following else {}
+    following = _next_page(endpoint, page=found.page + 1) if found.page < found.pages else None
     paged = {"total": found.total, "page": found.page, "per_page": found.per_page}
-    return {"items": items, **extra, **paged, "next": following}, 200, headers
+    return _with_next({"items": items, **extra, **paged}, following)
+
+
+def _next_page(endpoint: str, **changed: Any) -> str:
+    """This request's address with `changed` parameters."""
+    return url_for(endpoint, **{**request.args.to_dict(), **changed})
+
+
+def _with_next(answer: dict[str, Any], following: str | None) -> ResponseReturnValue:
+    headers = {"Link": f'<{following}>; rel="next"'} if following else {}
+    return {**answer, "next": following}, 200, headers
 
 
 @bp.get("/cases")
@@ -201,8 +207,12 @@ def events() -> ResponseReturnValue:
         since=_day(asked.since, "since"),
         until=_day(asked.until, "until"),
     )
-    found = audit.search_events(tracker_of(), where, asked.page, asked.per_page)
-    return _listing("api.events", found, [e.to_json() for e in found.items])
+    found = audit.browse_events(
+        tracker_of(), where, older_than=asked.older_than, per_page=asked.per_page
+    )
+    following = _next_page("api.events", older_than=found.older) if found.older else None
+    items = [e.to_json() for e in found.items]
+    return _with_next({"items": items, "per_page": asked.per_page}, following)
 
 
 @bp.get("/audit/verify")

@@ -258,8 +258,13 @@ class CaseList(Paged):
     items: list[CaseSummary]
 
 
-class EventList(Paged):
+class EventList(Answer):
+    """A page of the log, newest first; `next` reads on to older events (keyset pages: the
+    same cost anywhere in a log of any length, hence no page numbers and no total)"""
+
     items: list[Event]
+    per_page: Positive
+    next: str | None = Field(description=NEXT)
 
 
 class PendingList(Paged):

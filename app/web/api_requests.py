@@ -139,7 +139,19 @@ class PendingQuery(PageQuery):
     )
 
 
-class EventQuery(PageQuery):
+# where a page of the log ends, as app/services/audit.py writes it: a UTC moment and an id
+LOG_POSITION = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z~[0-9]{1,18}$"
+
+
+class EventQuery(Query):
+    per_page: Annotated[int, Field(ge=1, le=MAX_PER_PAGE), BeforeValidator(_digits)] = Field(
+        50, description="events per page"
+    )
+    older_than: Annotated[str, Field(pattern=LOG_POSITION)] | None = Field(
+        None,
+        description="a position in the log, as the previous page's `next` gives it: the page "
+        "of the events recorded before it",
+    )
     case: str | None = Field(None, description="case reference")
     actor: str | None = Field(None, description="the user who recorded the event")
     trigger: str | None = Field(None, description="trigger name")

@@ -200,7 +200,7 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/events": {
             "get": _op("listEvents", "The audit log, newest recorded first",
-                       (200, "EventList", "A page of events"), 400, 401,
+                       (200, "EventList", "A page of events"), 400, 401, 422,
                        query=EventQuery, headers="Link"),
         },
         "/api/v1/audit/verify": {

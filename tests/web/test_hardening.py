@@ -126,7 +126,7 @@ def test_a_bad_audit_page_position_is_a_400_naming_it(
 
 @pytest.mark.parametrize("value", BAD_PAGES)
 @pytest.mark.parametrize("name", ["page", "per_page"])
-@pytest.mark.parametrize("url", ["/api/v1/cases", "/api/v1/events"])
+@pytest.mark.parametrize("url", ["/api/v1/cases", "/api/v1/pending"])
 def test_a_bad_api_page_is_a_400_naming_the_field_and_range(
     practice: Tracker, bearer: dict[str, Headers], app: Flask, url: str, name: str,
     value: str,
