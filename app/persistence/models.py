@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,7 +123,19 @@ class Case(Base):
         back_populates="case", order_by="Event.seq", lazy="raise"
     )
 
-    __table_args__ = (Index("ix_cases_final_next_on", "final", "next_on"),)
+    __table_args__ = (
+        Index("ix_cases_final_next_on", "final", "next_on"),
+        # the pending list's order, read from the index (queries.pending_page: _BY_DATE)
+        Index(
+            "ix_cases_pending_by_date",
+            "final",
+            text("(next_on IS NULL)"),
+            "next_on",
+            "practice",
+            "reference",
+        ),
+        Index("ix_cases_practice_treaty_state", "practice", "treaty", "state"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from app.domain.case import Step
 from app.domain.clock import DateSpan
@@ -99,7 +99,7 @@ def _in_window(window: Window) -> Select[Case]:
         or_(
             Case.deposited_on.between(window.first, window.last),
             Case.effective_on.between(window.first, window.last),
-            and_(Case.final.is_(False), Case.next_on.between(window.first, window.last)),
+            and_(Case.final == false(), Case.next_on.between(window.first, window.last)),
         )
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -434,7 +434,7 @@ SWEEP_BATCH = 200  # cases a transaction: the sweep's writes flushed together, n
 
 
 def _due_by(today: date, query: Select[Any]) -> Select[Any]:
-    return query.where(Case.final.is_(False), Case.next_on <= today).order_by(Case.reference)
+    return query.where(Case.final == false(), Case.next_on <= today).order_by(Case.reference)
 
 
 def _sweep_batch(tracker: Tracker, references: list[str], today: date) -> list[dict[str, str]]:

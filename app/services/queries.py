@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -185,7 +185,7 @@ def pending_page(
         start = (page - 1) * (per_page or 0)
         items = found[start : start + per_page] if per_page else found
         return PendingPage(items, len(found), page, per_page or max(1, len(found)))
-    query = query.where(Case.final.is_(False))
+    query = query.where(Case.final == false())
     if stage is not None:
         query = query.where(Case.state == stage)
     if due_by is not None:

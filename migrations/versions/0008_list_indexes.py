@@ -1,0 +1,40 @@
+"""indexes for the lists that read the projection at 100,000 cases: the pending list in its
+order, the dashboard's counts, the calendar's window of days
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02
+
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+INDEXED = ("deposited_on", "effective_on")
+
+
+def upgrade() -> None:
+    for column in INDEXED:
+        op.create_index(op.f(f"ix_cases_{column}"), "cases", [column])
+    # the pending list's order (the soonest date first, the undated last): read in index order
+    op.create_index(
+        "ix_cases_pending_by_date",
+        "cases",
+        ["final", sa.text("(next_on IS NULL)"), "next_on", "practice", "reference"],
+    )
+    # the dashboard's and the treaty pages' counts, from the index alone
+    op.create_index("ix_cases_practice_treaty_state", "cases", ["practice", "treaty", "state"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_cases_practice_treaty_state", table_name="cases")
+    op.drop_index("ix_cases_pending_by_date", table_name="cases")
+    for column in INDEXED:
+        op.drop_index(op.f(f"ix_cases_{column}"), table_name="cases")
