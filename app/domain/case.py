@@ -50,6 +50,9 @@ class CaseState:
     condition_met_on: date | None = None
     # Membership ended by an organ's decision (Statute of the Council of Europe Art. 8).
     ceased_on: date | None = None
+    # A next date a step set outside the clock (definitions.NEXT_DATE_KEY: a returned law
+    # parked in committee until then); it holds until the next step.
+    next_step_on: date | None = None
     # The first step's (earliest) date: when the procedure began, whenever the record was opened.
     began_on: date | None = None
     last_on: date | None = None

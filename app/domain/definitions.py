@@ -29,6 +29,10 @@ NAMED_DATE_KEY = "effective_on_named"
 # The evidence key for the day the treaty entered into force for the State, read where the
 # clause bars early notice (Paris Agreement Art. 28(1)).
 IN_FORCE_SINCE_KEY = "in_force_since"
+# The evidence key under which a step sets the case's next date outside the treaty clock (a
+# returned law parked in committee until then: Latvia, Satversme Art. 71); it holds until the
+# case's next step.
+NEXT_DATE_KEY = "next_date"
 
 
 @dataclass(frozen=True)

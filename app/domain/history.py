@@ -26,6 +26,7 @@ from app.domain.clock import (
 from app.domain.definitions import (
     IN_FORCE_SINCE_KEY,
     NAMED_DATE_KEY,
+    NEXT_DATE_KEY,
     RESERVED_TRIGGERS,
     Transition,
     Workflow,
@@ -123,6 +124,7 @@ def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseSt
         state=dest,
         last_on=step.span.earliest,
         began_on=case.began_on or step.span.earliest,
+        next_step_on=_evidence_date(step, NEXT_DATE_KEY),
     )
     for effect in workflow.transition(step.trigger).effects:
         moved = APPLY_EFFECT[effect](moved, step, workflow.clock)

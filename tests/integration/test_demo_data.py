@@ -49,7 +49,8 @@ ACTIONS = {
     "LT-CCM-2024": ("effective", "2024-09-06", "2025-03-06", "effective"),
     "TR-ISTANBUL-2021": ("effective", "2021-03-20", "2021-07-01", "effective"),
     "RU-CFE-2023": ("effective", "2023-06-09", "2023-11-07", "effective"),
-    "RU-COE-STATUTE-2022": ("membership_ceased", "2022-03-15", "2022-03-16", "effective"),
+    # a cessation (Statute Art. 8): the Committee's decision sets the date, no notice's receipt
+    "RU-COE-STATUTE-2022": ("membership_ceased", None, "2022-03-16", "effective"),
     "RU-ECHR-2022": ("effective", "2022-03-16", "2022-09-16", "effective"),
     # no clock: no receipt, no date
     "LV-ISTANBUL-2025": ("parked", None, None, "effective"),

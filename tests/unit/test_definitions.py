@@ -848,7 +848,7 @@ def test_an_unknown_key_in_a_claim_file_names_what_is_allowed(wf: Path):
 
 def test_kinds_of_action_are_named_by_their_files(registry: Registry):
     kinds = {w.kind for w in registry.workflows.values()}
-    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession"}
+    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession", "cessation"}
     assert registry.workflow("ctbt/international-only/deratification").clock is None
     announced = registry.workflow("rome-statute/international-only").stages["announced"]
     assert "No clock runs until the depositary receives a notice" in announced.description
