@@ -148,7 +148,13 @@ def _opening(tracker: Tracker, spec: CaseSpec) -> Opening:
             f"{opening.flow.kind}",
             field="kind",
         )
-    return replace(opening, reference=spec.reference, opened_on=spec.opened_on, note=spec.note)
+    return replace(
+        opening,
+        reference=spec.reference,
+        opened_on=spec.opened_on,
+        note=spec.note,
+        in_force_since=spec.in_force_since,
+    )
 
 
 def _write(
@@ -262,6 +268,7 @@ def _case_json(row: Case, flow: Workflow, steps: list[Step]) -> dict[str, Any]:
         "workflow": row.workflow,
         "kind": flow.kind,
         "opened_on": row.opened_on.isoformat(),
+        "in_force_since": row.in_force_since.isoformat() if row.in_force_since else None,
         "note": row.note,
         "steps": [
             {
