@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine
 
+from app.domain.errors import NotAllowed
 from app.domain.loader import Registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
-from app.domain.errors import NotAllowed
 from app.services.audit import verify_audit
 from app.services.cases import advance
 from app.services.context import Tracker

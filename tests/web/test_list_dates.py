@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 
 from app.services.cases import advance, open_case
-from app.services.queries import pending
 from app.services.context import Tracker
+from app.services.queries import pending
 from app.services.tokens import create_token
 from app.web import calendar
 from tests.web.conftest import SignIn, html_of, row_linking
