@@ -61,7 +61,9 @@ def calendar_items(tracker: Tracker, include_practice: bool = False) -> list[Cal
     (overdue ones too); one item per case and day, by day. Practice cases only on request.
     Read from the cases' projections: no history is replayed."""
     today = tracker.today()
-    query = select(Case).where(or_(Case.final.is_(False), Case.deposited_on.is_not(None)))
+    query = select(Case).where(
+        or_(Case.final.is_(False), Case.deposited_on.is_not(None), Case.effective_on.is_not(None))
+    )
     if not include_practice:
         query = query.where(Case.practice.is_(False))
     items: list[CalendarItem] = []
