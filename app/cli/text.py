@@ -21,6 +21,7 @@ def print_case(case: dict[str, Any], echo: Echo) -> None:
     title = f"{case['reference']}  {case['country_name']} / {case['treaty_name']}"
     echo(title + (f"  (as of {case['as_of']})" if case["as_of"] else ""))
     echo(f"  workflow   {case['workflow']} v{case['workflow_version']}")
+    echo(f"  kind       {case['kind'].replace('_', ' ')}")
     echo(f"  stage      {case['state']}: {case['stage']['label']}")
     dates = case["dates"]
     received = dates["deposited"] or "-"

@@ -4,6 +4,7 @@ The expected dates are the ones transcribed by hand from the facts files there."
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -59,3 +60,31 @@ def test_every_real_case_shows_its_sources_dates_on_its_page_and_in_the_api(
     turkey = html_of(viewer.get("/cases/TR-ISTANBUL-2021"))
     received = summary_value(turkey, "Instrument received by the depositary")
     assert received.startswith("between 20 Mar 2021 and 31 Mar 2021")
+
+
+def test_cessation_is_a_kind_of_its_own_on_every_surface(
+    seeded: Tracker, signed_in: SignIn, cli
+) -> None:  # type: ignore[no-untyped-def]
+    # Statute of the Council of Europe Art. 8: Russia's membership ceased by the Committee of
+    # Ministers' decision, as from 2022-03-16; under ECHR Art. 58(3) it ceased to be a party
+    # six months later, 2022-09-16 (facts/treaty-actions.md, section 10)
+    viewer = signed_in("viewer")
+    page = html_of(viewer.get("/cases?kind=cessation"))
+    assert 'value="cessation"' in page  # the filter offers the kind
+    assert "RU-COE-STATUTE-2022" in page and "RU-ECHR-2022" not in page
+    case_page = html_of(viewer.get("/cases/RU-COE-STATUTE-2022"))
+    assert summary_value(case_page, "Kind") == "cessation"
+    assert summary_value(case_page, "Takes effect").startswith("16 Mar 2022")
+    api = viewer.get("/api/v1/cases/RU-COE-STATUTE-2022").get_json()
+    assert (api["kind"], api["dates"]["membership_ceased"]) == ("cessation", "2022-03-16")
+    listed = viewer.get("/api/v1/cases", query_string={"kind": "cessation"}).get_json()
+    assert [c["reference"] for c in listed["items"]] == ["RU-COE-STATUTE-2022"]
+
+    shown = cli.invoke(args=["cases", "list", "--kind", "cessation", "--json"])
+    assert [c["reference"] for c in json.loads(shown.output)] == ["RU-COE-STATUTE-2022"]
+    assert (
+        "kind       cessation" in cli.invoke(args=["cases", "show", "RU-COE-STATUTE-2022"]).output
+    )
+
+    echr = viewer.get("/api/v1/cases/RU-ECHR-2022").get_json()
+    assert (echr["kind"], echr["dates"]["effective"]) == ("withdrawal", "2022-09-16")
