@@ -21,12 +21,13 @@ from app.services.spreadsheet import FORMULA_STARTS, safe_cell
 FORMATS = ("jsonl", "csv")
 MAX_LINE = 4 * 1024 * 1024  # one case per JSON line; thousands of steps fit in this
 CASE_KEYS = (
-    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since", "note",
-    "steps",
+    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
+    "began_on", "note", "steps",
 )  # fmt: skip
 STEP_KEYS = ("trigger", "occurred_on", "actor", "comment", "evidence")
 CASE_COLUMNS = (
-    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since", "note",
+    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
+    "began_on", "note",
 )  # fmt: skip
 STEP_COLUMNS = ("trigger", "occurred_on", "actor", "comment")
 REQUIRED_COLUMNS = ("country", "treaty", "trigger", "occurred_on")
@@ -62,6 +63,7 @@ class CaseSpec:
     kind: str | None = None
     opened_on: date | None = None
     in_force_since: date | None = None  # the treaty in force for the State since (Paris 28(1))
+    began_on: date | None = None  # when the procedure began, for a case without steps
     note: str = ""
     steps: tuple[StepSpec, ...] = ()
 
@@ -235,7 +237,9 @@ def _no_unknown_keys(number: int, data: dict[str, Any], known: tuple[str, ...], 
 
 def _case(number: int, data: dict[str, Any], steps: tuple[StepSpec, ...]) -> CaseSpec:
     text = _texts(number, data, "", required=("country", "treaty"))
-    opened_on, in_force_since = (_day(number, text, k) for k in ("opened_on", "in_force_since"))
+    opened_on, in_force_since, began_on = (
+        _day(number, text, k) for k in ("opened_on", "in_force_since", "began_on")
+    )
     return CaseSpec(
         line=number,
         country=text["country"],
@@ -245,6 +249,7 @@ def _case(number: int, data: dict[str, Any], steps: tuple[StepSpec, ...]) -> Cas
         kind=text.get("kind"),
         opened_on=opened_on,
         in_force_since=in_force_since,
+        began_on=began_on,
         note=text.get("note", ""),
         steps=steps,
     )

@@ -40,9 +40,12 @@ def paris_cases(tracker: Tracker, country: str) -> list[dict[str, Any]]:
 def test_opening_a_unfccc_withdrawal_opens_the_paris_case_and_the_deposit_moves_both(
     tracker: Tracker, db_engine: Engine
 ) -> None:
-    unfccc = open_case(tracker, "NZ", "unfccc", "clerk", workflow=UNFCCC).reference
+    began = date(2026, 1, 7)
+    unfccc = open_case(tracker, "NZ", "unfccc", "clerk", workflow=UNFCCC, began_on=began)
+    unfccc = unfccc.reference
     [opened] = paris_cases(tracker, "NZ")
     paris = case(tracker, opened["reference"])
+    assert paris["procedure_began_on"] == "2026-01-07"  # the UNFCCC procedure's, as opened
     assert (paris["kind"], paris["state"], paris["workflow"]) == (
         "withdrawal", "mfa_coordination", "paris/international-only",
     )  # fmt: skip
