@@ -21,9 +21,13 @@ def print_case(case: dict[str, Any], echo: Echo) -> None:
     title = f"{case['reference']}  {case['country_name']} / {case['treaty_name']}"
     echo(title + (f"  (as of {case['as_of']})" if case["as_of"] else ""))
     echo(f"  workflow   {case['workflow']} v{case['workflow_version']}")
+    echo(f"  kind       {case['kind'].replace('_', ' ')}")
     echo(f"  stage      {case['state']}: {case['stage']['label']}")
     dates = case["dates"]
-    echo(f"  deposited  {dates['deposited'] or '-'}")
+    received = dates["deposited"] or "-"
+    if dates["deposited_until"]:
+        received = f"between {received} and {dates['deposited_until']} (the day is not known)"
+    echo(f"  deposited  {received}")
     effective = dates["effective"] or "-"
     if dates["effective_basis"]:
         effective += f"  ({dates['effective_basis']})"

@@ -50,6 +50,13 @@ class CaseState:
     condition_met_on: date | None = None
     # Membership ended by an organ's decision (Statute of the Council of Europe Art. 8).
     ceased_on: date | None = None
+    # A withdrawal by operation of another treaty's (Paris Art. 28(3): the UNFCCC's): the day
+    # that one takes effect, and how (the other case and the article).
+    follows_on: date | None = None
+    follows_basis: str | None = None
+    # A next date a step set outside the clock (definitions.NEXT_DATE_KEY: a returned law
+    # parked in committee until then); it holds until the next step.
+    next_step_on: date | None = None
     # The first step's (earliest) date: when the procedure began, whenever the record was opened.
     began_on: date | None = None
     last_on: date | None = None
@@ -64,8 +71,10 @@ class CaseState:
                 f"membership ceased as from {self.ceased_on.isoformat()} by the decision recorded",
             )
         end = self.period_end(clock)
-        if clock is None or end is None or self.revoked_on is not None:
+        if end is None or self.revoked_on is not None:
             return None
+        if clock is None or (self.follows_on is not None and end.on == self.follows_on):
+            return end
         deferral = clock.armed_conflict_deferral
         if deferral and self.armed_conflict_since is not None and self.conflict_ended_on is None:
             return None
@@ -90,7 +99,16 @@ class CaseState:
         )
 
     def period_end(self, clock: ClockRule | None) -> EffectiveDate | None:
-        """The day the notice period ends (or the later date named in the notice)."""
+        """The day the notice period ends (or the later date named in the notice); for a
+        withdrawal that also follows another treaty's, the earlier of the two days."""
+        own = self._own_period_end(clock)
+        if self.follows_on is None or self.ceased_on is not None:
+            return own
+        if own is not None and own.on <= self.follows_on:
+            return own
+        return EffectiveDate(self.follows_on, self.follows_basis or "")
+
+    def _own_period_end(self, clock: ClockRule | None) -> EffectiveDate | None:
         if clock is None or self.deposited_on is None or self.ceased_on is not None:
             return None
         if clock.named_date_required and self.named_effective_on is None:

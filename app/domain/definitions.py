@@ -29,6 +29,17 @@ NAMED_DATE_KEY = "effective_on_named"
 # The evidence key for the day the treaty entered into force for the State, read where the
 # clause bars early notice (Paris Agreement Art. 28(1)).
 IN_FORCE_SINCE_KEY = "in_force_since"
+# The evidence key under which a step sets the case's next date outside the treaty clock (a
+# returned law parked in committee until then: Latvia, Satversme Art. 71); it holds until the
+# case's next step.
+NEXT_DATE_KEY = "next_date"
+# A withdrawal by operation of another treaty's withdrawal (Paris Agreement Art. 28(3): from the
+# UNFCCC): the step with effect FOLLOW_EFFECT records, as its evidence, the case of the other
+# treaty, the day that withdrawal takes effect, and the article that makes it one.
+FOLLOW_EFFECT = "follow_withdrawal"
+FOLLOWED_CASE_KEY = "withdrawn_with"
+FOLLOWED_DATE_KEY = "effective_on_followed"
+FOLLOWED_ARTICLE_KEY = "by_operation_of"
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,8 @@ class Treaty:
     clock: ClockRule
     withdrawal_article: str
     # Treaties a withdrawal from this one also withdraws from, and the article that says so
-    # (UNFCCC -> Paris Agreement, Paris Art. 28(3)): their cases of one country are linked.
+    # (UNFCCC -> Paris Agreement, Paris Art. 28(3)): their cases of one country are linked,
+    # and the deposit here records the withdrawal there (its step with FOLLOW_EFFECT).
     also_withdraws_from: tuple[str, ...] = ()
     also_article: str = ""
 

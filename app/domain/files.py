@@ -13,6 +13,7 @@ from app.domain.definitions import (
     COMMON_EVIDENCE,
     EVIDENCE_TYPES,
     GUARDS,
+    NEXT_DATE_KEY,
     RESERVED_TRIGGERS,
     ROLES,
     EvidenceField,
@@ -143,6 +144,10 @@ def _transition(r: FileReader) -> Transition:
     source = r.get("source", (str, list))
     evidence_map = r.child("evidence", r.get("evidence", dict, {}))
     evidence = tuple(_evidence(evidence_map.child(k, v), k) for k, v in evidence_map.data.items())
+    if any(f.key == NEXT_DATE_KEY and f.type != "date" for f in evidence):
+        raise evidence_map.error(
+            f"{NEXT_DATE_KEY}.type", "the next date a step sets must be of type date"
+        )
     return Transition(
         trigger=trigger,
         sources=(source,) if isinstance(source, str) else tuple(source),

@@ -24,8 +24,12 @@ from app.domain.clock import (
     parse_span,
 )
 from app.domain.definitions import (
+    FOLLOWED_ARTICLE_KEY,
+    FOLLOWED_CASE_KEY,
+    FOLLOWED_DATE_KEY,
     IN_FORCE_SINCE_KEY,
     NAMED_DATE_KEY,
+    NEXT_DATE_KEY,
     RESERVED_TRIGGERS,
     Transition,
     Workflow,
@@ -123,6 +127,7 @@ def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseSt
         state=dest,
         last_on=step.span.earliest,
         began_on=case.began_on or step.span.earliest,
+        next_step_on=_evidence_date(step, NEXT_DATE_KEY),
     )
     for effect in workflow.transition(step.trigger).effects:
         moved = APPLY_EFFECT[effect](moved, step, workflow.clock)
@@ -199,6 +204,22 @@ def _cease_membership(case: CaseState, step: Step, clock: ClockRule | None) -> C
     return replace(case, ceased_on=step.span.earliest)
 
 
+def _follow_withdrawal(case: CaseState, step: Step, clock: ClockRule | None) -> CaseState:
+    on = _evidence_date(step, FOLLOWED_DATE_KEY)
+    if on is None:
+        raise InvalidInput(
+            f"evidence.{FOLLOWED_DATE_KEY}: the day the other treaty's withdrawal takes effect "
+            "is required (YYYY-MM-DD)",
+            field=f"evidence.{FOLLOWED_DATE_KEY}",
+        )
+    article = step.evidence.get(FOLLOWED_ARTICLE_KEY) or "by operation of the other treaty"
+    basis = (
+        f"the withdrawal recorded in {step.evidence.get(FOLLOWED_CASE_KEY)} takes effect on "
+        f"{on.isoformat()}, and is also a withdrawal from this treaty ({article})"
+    )
+    return replace(case, follows_on=on, follows_basis=basis)
+
+
 APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]] = {
     "start_clock": _start_clock,
     "record_armed_conflict": _record_armed_conflict,
@@ -207,4 +228,5 @@ APPLY_EFFECT: dict[str, Callable[[CaseState, Step, ClockRule | None], CaseState]
     "dispute_effect": _dispute_effect,
     "condition_met": _condition_met,
     "cease_membership": _cease_membership,
+    "follow_withdrawal": _follow_withdrawal,
 }

@@ -18,7 +18,16 @@ from typing import Any
 import yaml
 
 from app.domain.clause_files import require_kind
-from app.domain.definitions import Stage, Transition, Treaty, Workflow
+from app.domain.definitions import (
+    FOLLOW_EFFECT,
+    FOLLOWED_ARTICLE_KEY,
+    FOLLOWED_CASE_KEY,
+    FOLLOWED_DATE_KEY,
+    Stage,
+    Transition,
+    Treaty,
+    Workflow,
+)
 from app.domain.errors import DefinitionError, NotFound
 from app.domain.files import (
     Claim,
@@ -176,6 +185,7 @@ def _validated(root: Path) -> Registry:
                 raise r.error(
                     "also_withdraws_from.treaties", f"unknown treaty {other!r}; known: {known}"
                 )
+            _check_follows(r, other, parse_treaty(treaties[other])[1])
     procedures = {}
     for reader in files["procedures"]:
         procedure = parse_procedure(reader)
@@ -201,6 +211,23 @@ def _validated(root: Path) -> Registry:
                     raise claim_reader.error("procedures", f"unknown procedure {name!r}")
                 add(treaty, procedures[name][1], claim_reader)
     return Registry({code: parse_treaty(r)[0] for code, r in treaties.items()}, workflows)
+
+
+def _check_follows(r: FileReader, other: str, withdrawal: Part) -> None:
+    """A treaty a withdrawal also withdraws from must have the step that records it: effect
+    follow_withdrawal with the evidence naming the case, its date and the article."""
+    steps = [t for t in withdrawal.transitions if FOLLOW_EFFECT in t.effects]
+    needed = {FOLLOWED_CASE_KEY: "text", FOLLOWED_DATE_KEY: "date", FOLLOWED_ARTICLE_KEY: "text"}
+    for t in steps:
+        fields = {f.key: (f.type, f.required) for f in t.evidence}
+        if all(fields.get(k) == (v, True) for k, v in needed.items()):
+            return
+    wanted = ", ".join(f"{k} ({v}, required)" for k, v in needed.items())
+    raise r.error(
+        "also_withdraws_from.treaties",
+        f"treaty {other!r} has no step with effect {FOLLOW_EFFECT} and the evidence {wanted}: "
+        f"add one to treaties/{other}.yaml (see paris.yaml, withdraw_with_convention)",
+    )
 
 
 def _raw(reader: FileReader | None) -> dict[str, Any] | None:

@@ -27,16 +27,34 @@ class NextDate:
 
 
 def next_date(flow: Workflow, state: CaseState) -> NextDate | None:
-    """The clock's next date for the case, if a step waits for it (take effect, or defer)."""
+    """The case's next date: the clock's, if a step waits for it (take effect, or defer), else
+    a date a step set (a returned law parked in committee until then), with what it awaits."""
     due = due_transitions(flow, state)
     period_end = state.period_end(flow.clock)
     if not due or period_end is None:
-        return None
+        return awaited_date(flow, state)
     transition, when = due[0]
     effective = state.effective(flow.clock)
     if effective is None:
         return NextDate(when.on, DEFERRED, period_end.basis, transition.trigger)
     return NextDate(when.on, "takes effect", effective.basis, transition.trigger)
+
+
+def awaited_date(flow: Workflow, state: CaseState) -> NextDate | None:
+    """The next date a step set outside the treaty clock (evidence `next_date`: Latvia's Saeima
+    sent the returned Istanbul Convention law to a committee, proposals due 2026-11-01), with
+    the step it awaits; None for a final stage or when no step set one."""
+    on = state.next_step_on
+    waiting = flow.available(state.state)
+    if on is None or flow.is_final(state.state) or not waiting:
+        return None
+    stage = flow.stages[state.state]
+    return NextDate(
+        on,
+        f"awaits: {waiting[0].label}",
+        f"next date {on.isoformat()} set when the case reached '{stage.label}'",
+        waiting[0].trigger,
+    )
 
 
 def projection(flow: Workflow, state: CaseState) -> dict[str, Any]:

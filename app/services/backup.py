@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import utc_iso
 from app.domain.errors import DomainError
 from app.persistence.models import SYSTEM_ACTOR, Base
+from app.persistence.reproject import reproject_cases
 from app.services.backup_file import (
     FORMAT,
     FORMAT_VERSION,
@@ -157,6 +158,8 @@ def restore_backup(tracker: Tracker, path: Path) -> BackupSummary:
                 raise DomainError("file: changed while it was being restored")
         except DomainError as exc:
             raise _refused(exc) from None
+        # A backup of an older version holds its projections as that version made them.
+        reproject_cases(session.connection())
         _reset_sequences(session)
     return summary
 

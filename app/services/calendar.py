@@ -15,6 +15,7 @@ from app.domain.case import Step
 from app.domain.clock import DateSpan
 from app.domain.countries import country_name
 from app.domain.guards import GUARD_CHECKS
+from app.domain.projection import awaited_date
 from app.persistence.models import Case
 from app.services.context import Tracker
 from app.services.views import AvailableStep, CaseView, projected_view
@@ -129,13 +130,18 @@ def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
     if not flow.is_final(state.state):
         period_end = state.period_end(flow.clock)
         basis = f" ({period_end.basis})" if period_end else ""
-        for step in _due_steps(view):
+        due = _due_steps(view)
+        for step in due:
             assert step.due_on is not None
             late = (today - step.due_on).days
             overdue = f" Overdue by {_days(late)}: not yet recorded." if late > 0 else ""
             t = step.transition
             text = f"Step due: {t.label} ({t.trigger}){basis}.{overdue}"
             found.append((step.due_on, _Entry("due", f"step due: {t.label}", text)))
+        awaited = None if due else awaited_date(flow, state)
+        if awaited is not None:  # a date a step set outside the clock (a parked law)
+            text = f"Next date: {awaited.what} ({awaited.basis})."
+            found.append((awaited.on, _Entry("due", f"next date, {awaited.what}", text)))
     return found
 
 

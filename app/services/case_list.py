@@ -29,7 +29,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
 CSV_COLUMNS = (
     "reference", "country", "country_name", "treaty", "treaty_name", "workflow", "kind",
     "state", "stage",
-    "final", "practice", "began", "deposited", "effective", "next_date",
+    "final", "practice", "began", "deposited", "deposited_until", "effective", "next_date",
 )  # fmt: skip
 
 

@@ -29,6 +29,7 @@ from app.domain.history import (
     steps_from_events,
 )
 from app.persistence.models import Case, User
+from app.services import cascade
 from app.services.context import Tracker
 from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
@@ -71,9 +72,18 @@ def open_case(
     opening = opening_for(tracker, country, treaty, workflow, practice)
     opening = replace(opening, began_on=began_on, note=note, in_force_since=in_force_since)
     with tracker.transaction() as session:
-        row = open_in(tracker, session, active_user(session, actor), opening)
+        user = active_user(session, actor)
+        row = open_in(tracker, session, user, opening)
+        open_linked(tracker, session, user, row)
         view = build_view(tracker, session, row, event_records(session, row))
         return _answered(session, view, idempotency)
+
+
+def open_linked(tracker: Tracker, session: Session, user: User, row: Case) -> None:
+    """For a withdrawal that also withdraws from another treaty (UNFCCC -> Paris Agreement,
+    Art. 28(3)): open the country's case there if none is open and it is still a party."""
+    if cascade.applies(tracker, row):
+        cascade.open_others(tracker, session, user, row)
 
 
 @dataclass(frozen=True)
@@ -212,7 +222,7 @@ def advance(
         user = active_user(session, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         new = NewStep(trigger, span, comment, evidence)
-        recorded = record_step(tracker, session, writing, user, new)
+        recorded = record_cascading(tracker, session, writing, user, new)
         # the opening says when the procedure began only while no step does (never, after one)
         opening = opening_record(session, row) if writing.state.began_on is None else None
         view = projected_view(tracker, session, row, opening, recorded)
@@ -279,6 +289,22 @@ def record_step(
     recorded = append_event(session, case.row, step, moved.state, user)
     project(case.row, case.flow, moved)
     case.state = moved
+    return recorded
+
+
+def record_cascading(
+    tracker: Tracker, session: Session, case: Writing, user: User, new: NewStep
+) -> EventRecord:
+    """`record_step`, and for a deposit whose treaty says it also withdraws from another one
+    (UNFCCC -> Paris Agreement, Art. 28(3)), the step that follows it in the country's case
+    there, in the same transaction: one event in each case's chain, all or none."""
+    starts_clock = "start_clock" in case.flow.transition(new.trigger).effects
+    if not starts_clock or not cascade.applies(tracker, case.row):
+        return record_step(tracker, session, case, user, new)
+    note, targets = cascade.deposit_note(tracker, session, user, case.row)
+    comment = f"{new.comment.strip()}\n{note[:1].upper()}{note[1:]}.".strip()
+    recorded = record_step(tracker, session, case, user, replace(new, comment=comment))
+    cascade.follow_deposit(tracker, session, user, case.row, targets)
     return recorded
 
 

@@ -19,9 +19,10 @@ from app.services.cases import (
     Writing,
     open_case,
     open_in,
+    open_linked,
     opening_for,
     practice_reference,
-    record_step,
+    record_cascading,
 )
 from app.services.context import Tracker
 from app.services.groups import create_group, list_groups, slug_of
@@ -92,6 +93,7 @@ def _seed_case(tracker: Tracker, spec: dict[str, Any]) -> str:
     with tracker.transaction() as session:
         user = active_user(session, SYSTEM_ACTOR)
         row = open_in(tracker, session, user, opening)
+        open_linked(tracker, session, user, row)
         case = Writing(row, opening.flow, CaseState(opening.flow.initial))
         for step in spec["steps"]:
             new = NewStep(
@@ -100,7 +102,7 @@ def _seed_case(tracker: Tracker, spec: dict[str, Any]) -> str:
                 step.get("comment", ""),
                 step.get("evidence", {}),
             )
-            record_step(tracker, session, case, user, new)
+            record_cascading(tracker, session, case, user, new)
             session.flush()  # one row version per event, as advancing one step at a time gives
         return row.reference
 

@@ -17,7 +17,7 @@ from app.domain.definitions import Transition
 from app.domain.errors import DomainError, InvalidInput, NotFound
 from app.persistence.models import Case, CaseGroup, CaseGroupMember
 from app.services.case_list import listed
-from app.services.cases import WRITERS, NewStep, Writing, record_step
+from app.services.cases import WRITERS, NewStep, Writing, record_cascading
 from app.services.context import Tracker
 from app.services.recording import case_workflow, check_version, projected_state
 from app.services.users import active_user, require_role
@@ -137,7 +137,7 @@ def record_group_step(
             try:
                 check_version(row, (expected_versions or {}).get(row.reference))
                 writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
-                record_step(tracker, session, writing, user, new)
+                record_cascading(tracker, session, writing, user, new)
             except DomainError as exc:
                 raise type(exc)(
                     f"{row.reference} ({country_name(row.country)}) refused it, so nothing was "

@@ -97,6 +97,8 @@ def case_summary(row: Case) -> dict[str, Any]:
         "practice": row.practice,
         "began": _iso(row.began_on),
         "deposited": _iso(row.deposited_on),
+        # the latest day of a receipt known only within bounds (deposited is then the earliest)
+        "deposited_until": row.clock_state.get("deposited_until"),
         "effective": _iso(row.effective_on),
         "next_date": _iso(row.next_on),
         "version": row.version,

@@ -20,7 +20,7 @@ from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.definitions import Workflow
 from app.domain.errors import DomainError, InvalidInput
-from app.domain.history import steps_from_events
+from app.domain.history import OPEN, steps_from_events
 from app.persistence.models import Case, Event, User
 from app.services.cases import (
     WRITERS,
@@ -148,14 +148,20 @@ def _opening(tracker: Tracker, spec: CaseSpec) -> Opening:
             f"{opening.flow.kind}",
             field="kind",
         )
-    return replace(opening, reference=spec.reference, opened_on=spec.opened_on, note=spec.note)
+    return replace(
+        opening,
+        reference=spec.reference,
+        opened_on=spec.opened_on,
+        note=spec.note,
+        in_force_since=spec.in_force_since,
+    )
 
 
 def _write(
     tracker: Tracker, session: Session, spec: CaseSpec, opening: Opening, importer: User
 ) -> Writing:
     """Open the case and record its steps in order, each checked as `cases advance` checks it."""
-    first = _span(spec, 0).earliest if spec.steps else None
+    first = _span(spec, 0).earliest if spec.steps else spec.began_on
     row = open_in(tracker, session, importer, replace(opening, began_on=first))
     writing = Writing(row, opening.flow, CaseState(opening.flow.initial))
     users = {importer.name: importer}
@@ -250,7 +256,10 @@ def _exported(tracker: Tracker, session: Session, batch: int = 200) -> Iterator[
             events[e.case_id].append(e)
         for row in rows:
             records = [to_record(row.reference, e) for e in events[row.id]]
-            yield _case_json(row, case_workflow(tracker, session, row), steps_from_events(records))
+            case = _case_json(row, case_workflow(tracker, session, row), steps_from_events(records))
+            opening = next((r for r in records if r.trigger == OPEN), None)
+            given = opening.evidence.get("began_on") if opening else None
+            yield {**case, "began_on": given} if given and not case["steps"] else case
         last = rows[-1].id
 
 
@@ -262,6 +271,7 @@ def _case_json(row: Case, flow: Workflow, steps: list[Step]) -> dict[str, Any]:
         "workflow": row.workflow,
         "kind": flow.kind,
         "opened_on": row.opened_on.isoformat(),
+        "in_force_since": row.in_force_since.isoformat() if row.in_force_since else None,
         "note": row.note,
         "steps": [
             {

@@ -20,9 +20,15 @@ from app.services.spreadsheet import FORMULA_STARTS, safe_cell
 
 FORMATS = ("jsonl", "csv")
 MAX_LINE = 4 * 1024 * 1024  # one case per JSON line; thousands of steps fit in this
-CASE_KEYS = ("reference", "country", "treaty", "workflow", "kind", "opened_on", "note", "steps")
+CASE_KEYS = (
+    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
+    "began_on", "note", "steps",
+)  # fmt: skip
 STEP_KEYS = ("trigger", "occurred_on", "actor", "comment", "evidence")
-CASE_COLUMNS = ("reference", "country", "treaty", "workflow", "kind", "opened_on", "note")
+CASE_COLUMNS = (
+    "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
+    "began_on", "note",
+)  # fmt: skip
 STEP_COLUMNS = ("trigger", "occurred_on", "actor", "comment")
 REQUIRED_COLUMNS = ("country", "treaty", "trigger", "occurred_on")
 EVIDENCE_PREFIX = "evidence."
@@ -56,6 +62,8 @@ class CaseSpec:
     workflow: str | None = None
     kind: str | None = None
     opened_on: date | None = None
+    in_force_since: date | None = None  # the treaty in force for the State since (Paris 28(1))
+    began_on: date | None = None  # when the procedure began, for a case without steps
     note: str = ""
     steps: tuple[StepSpec, ...] = ()
 
@@ -229,11 +237,9 @@ def _no_unknown_keys(number: int, data: dict[str, Any], known: tuple[str, ...], 
 
 def _case(number: int, data: dict[str, Any], steps: tuple[StepSpec, ...]) -> CaseSpec:
     text = _texts(number, data, "", required=("country", "treaty"))
-    opened = text.get("opened_on")
-    try:
-        opened_on = parse_date(opened, "opened_on") if opened else None
-    except DomainError as exc:
-        raise Refused(number, "opened_on", exc.message) from None
+    opened_on, in_force_since, began_on = (
+        _day(number, text, k) for k in ("opened_on", "in_force_since", "began_on")
+    )
     return CaseSpec(
         line=number,
         country=text["country"],
@@ -242,9 +248,19 @@ def _case(number: int, data: dict[str, Any], steps: tuple[StepSpec, ...]) -> Cas
         workflow=text.get("workflow"),
         kind=text.get("kind"),
         opened_on=opened_on,
+        in_force_since=in_force_since,
+        began_on=began_on,
         note=text.get("note", ""),
         steps=steps,
     )
+
+
+def _day(number: int, text: dict[str, str], key: str) -> date | None:
+    """The case's date under `key`, if the line gives one, or Refused naming the key."""
+    try:
+        return parse_date(text[key], key) if text.get(key) else None
+    except DomainError as exc:
+        raise Refused(number, key, exc.message) from None
 
 
 def _step(number: int, data: dict[str, Any], at: str) -> StepSpec:

@@ -161,7 +161,12 @@ class Listed(CaseNames):
     final: bool = Field(description="whether the case has reached a final stage")
     practice: bool
     began: date | None = Field(description="when the procedure began (its first step)")
-    deposited: date | None
+    deposited: date | None = Field(
+        description="the depositary's receipt (its earliest day when known only within bounds)"
+    )
+    deposited_until: date | None = Field(
+        description="the latest day of a receipt known only within bounds, else null"
+    )
     effective: date | None
     version: Positive
 

@@ -10,7 +10,6 @@ Back-fills every case by replaying its events with the definition it started wit
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,41 +52,6 @@ def downgrade() -> None:
 
 
 def _back_fill(bind: sa.engine.Connection) -> None:
-    from app.domain.audit import EventRecord
-    from app.domain.history import fold, steps_from_events
-    from app.domain.loader import workflow_from_definition
-    from app.domain.projection import projection
+    from app.persistence.reproject import reproject_cases
 
-    if bind.execute(sa.text("SELECT count(*) FROM cases")).scalar_one() == 0:
-        return  # a new database: nothing to replay (and no tables to reflect)
-    meta = sa.MetaData()
-    cases = sa.Table("cases", meta, autoload_with=bind)
-    events = sa.Table("events", meta, autoload_with=bind)
-    stored = sa.Table("workflow_definitions", meta, autoload_with=bind)
-    flows = {
-        (row.name, row.version): workflow_from_definition(row.definition)
-        for row in bind.execute(sa.select(stored.c.name, stored.c.version, stored.c.definition))
-    }
-    by_case: dict[int, list[Any]] = defaultdict(list)
-    for e in bind.execute(sa.select(events).order_by(events.c.case_id, events.c.seq)):
-        # The replay reads the step's fields only; actor and case names are not needed.
-        record = EventRecord(
-            case_reference="",
-            seq=e.seq,
-            trigger=e.trigger,
-            from_state=e.from_state,
-            to_state=e.to_state,
-            occurred_on=e.occurred_on,
-            occurred_until=e.occurred_until,
-            recorded_at=e.recorded_at,
-            actor="",
-            comment=e.comment,
-            evidence=e.evidence or {},
-        )
-        by_case[e.case_id].append(record)
-    for case in bind.execute(sa.select(cases.c.id, cases.c.workflow, cases.c.workflow_version)):
-        flow = flows[(case.workflow, case.workflow_version)]
-        records = by_case[case.id]
-        values = projection(flow, fold(flow, steps_from_events(records)))
-        values["event_count"] = len(records)
-        bind.execute(sa.update(cases).where(cases.c.id == case.id).values(**values))
+    reproject_cases(bind)

@@ -126,8 +126,8 @@ def assert_same(source: tuple[Tracker, Engine], target: tuple[Tracker, Engine]) 
     assert cases_json(*target) == cases_json(*source)
     audit = verify_audit(target[0])
     assert audit.intact, audit.first_break
-    # the demo: 29 cases from the facts and one practice case per shipped workflow (48)
-    assert (audit.cases, audit.events) == (77, counts(source[1])["events"])
+    # the demo: 30 cases from the facts and one practice case per shipped workflow (49)
+    assert (audit.cases, audit.events) == (79, counts(source[1])["events"])
 
 
 @SQLITE_ONLY
@@ -141,7 +141,7 @@ def test_restore_brings_back_every_row_case_password_and_token(
     target, engine = fresh(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
     summary = restore_backup(target, file)
 
-    assert summary.counts["cases"] == 77 and summary.counts["users"] == 4
+    assert summary.counts["cases"] == 79 and summary.counts["users"] == 4
     assert raw_rows(engine) == before, "a row or a column differs after the restore"
     assert_same((tracker, db_engine), (target, engine))
     lv = get_case(target, LV).to_json()
@@ -410,16 +410,16 @@ def test_backup_and_restore_commands(
 
     made = run.ok("backup", file)
     assert made.stdout.strip() == (
-        "backed up 77 cases, 181 events, 4 users, 0 API tokens, 48 workflow definitions"
+        "backed up 79 cases, 184 events, 4 users, 0 API tokens, 49 workflow definitions"
     )
     restored = other.ok("restore", file)
-    assert restored.stdout.startswith("restored 77 cases, 181 events, 4 users")
-    assert "intact: 181 events in 77 cases" in other.ok("audit", "verify").stdout
+    assert restored.stdout.startswith("restored 79 cases, 184 events, 4 users")
+    assert "intact: 184 events in 79 cases" in other.ok("audit", "verify").stdout
     assert other.json("cases", "show", LV) == run.json("cases", "show", LV)
 
     again = other.run("restore", file)
     assert again.exit_code == 1
-    assert again.stderr.startswith("error: database: not empty (77 cases, 181 events")
+    assert again.stderr.startswith("error: database: not empty (79 cases, 184 events")
     assert len(again.stderr.splitlines()) == 1 and again.stdout == ""
 
 
@@ -428,6 +428,6 @@ def test_backup_to_stdout_keeps_the_summary_on_stderr(app: Flask, tracker: Track
     result = Cli(app, app.test_cli_runner()).run("backup", "-")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert json.loads(lines[0])["counts"]["events"] == 181
+    assert json.loads(lines[0])["counts"]["events"] == 184
     assert set(json.loads(lines[-1])) == {"sha256"}
-    assert result.stderr.startswith("backed up 77 cases, 181 events")
+    assert result.stderr.startswith("backed up 79 cases, 184 events")

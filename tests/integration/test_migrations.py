@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import date
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -23,11 +24,12 @@ from app.persistence.migrate import (
     upgrade,
 )
 from app.persistence.models import Base
+from app.services.audit import verify_audit
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
 from app.services.queries import get_case
 from app.services.users import create_user
-from tests.conftest import MIGRATIONS, TODAY
+from tests.conftest import MIGRATIONS, TODAY, copy_demo
 from tests.integration.conftest import SQLITE_ONLY, event_count, open_walked
 
 APP_TABLES = {"users", "cases", "events"}
@@ -141,3 +143,29 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(db_engine: Engi
         busy = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
     assert busy == SQLITE_BUSY_TIMEOUT_MS
     assert busy >= 5000
+
+
+@SQLITE_ONLY
+def test_0009_rewrites_the_projection_an_older_version_left(
+    db_engine: Engine, db_url: str, demo_rows: dict[str, list[dict[str, Any]]], registry: Registry
+) -> None:
+    # A database as the previous version left it: the parked law without its next date, and
+    # clock_state without the fields the projection has since.
+    copy_demo(db_engine, demo_rows)
+    with db_engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET next_on = NULL, next_what = NULL, next_trigger = NULL"
+                          " WHERE reference = 'LV-ISTANBUL-2025'"))  # fmt: skip
+        conn.execute(text("UPDATE cases SET clock_state = json_remove(clock_state, "
+                          "'$.next_step_on', '$.follows_on', '$.follows_basis')"))  # fmt: skip
+    downgrade(MIGRATIONS, db_url, "0007")
+    tracker = Tracker(make_session_factory(db_engine), lambda: registry, today=lambda: TODAY)
+    assert not verify_audit(tracker).intact  # the rows differ from the replay of their events
+
+    upgrade(MIGRATIONS, db_url)
+
+    assert verify_audit(tracker).intact
+    with db_engine.connect() as conn:
+        next_on = conn.execute(
+            text("SELECT next_on FROM cases WHERE reference = 'LV-ISTANBUL-2025'")
+        ).scalar_one()
+    assert str(next_on) == "2026-11-01"  # the Saeima committee's date (facts, section 9)

@@ -57,8 +57,8 @@ def test_untouched_database_verifies(tracker: Tracker, cli: FlaskCliRunner) -> N
     audit = verify_audit(tracker)
     assert audit.intact
     assert audit.first_break is None
-    # Every case has events, its opening at least: 29 real cases, FI-APMBC-2025-2, 48 practice.
-    assert audit.cases == 78
+    # Every case has events, its opening at least: 30 real cases, FI-APMBC-2025-2, 49 practice.
+    assert audit.cases == 80
     assert audit.events > 40
 
     result = audit_verify(cli)

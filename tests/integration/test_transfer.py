@@ -15,10 +15,12 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine
 
+from app.domain.errors import NotAllowed
 from app.domain.loader import Registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
 from app.services.audit import verify_audit
+from app.services.cases import advance
 from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.queries import get_case, list_cases
@@ -58,8 +60,11 @@ def what_a_user_sees(tracker: Tracker) -> dict[str, Any]:
         if summary["practice"]:
             continue
         case = get_case(tracker, summary["reference"])
+        data = case.to_json()
         seen[case.reference] = {
-            **case.to_json()["dates"],
+            **data["dates"],
+            "in_force_since": data["in_force_since"],
+            "notice_allowed_from": data["notice_allowed_from"],
             "state": case.state.state,
             "workflow": case.row.workflow,
             "began": case.procedure_began(),
@@ -79,6 +84,8 @@ def test_the_demo_exported_and_imported_into_an_empty_database_is_the_same(
     assert sorted(report.cases) == sorted(what_a_user_sees(tracker))
     assert what_a_user_sees(empty) == what_a_user_sees(tracker)
     assert get_case(empty, "LV-APMBC-2025").to_json()["dates"]["effective"] == "2025-12-27"
+    paris = get_case(empty, "US-PARIS-2025").to_json()  # in force for the US since 2021-02-19
+    assert (paris["in_force_since"], paris["notice_allowed_from"]) == ("2021-02-19", "2024-02-19")
     assert verify_audit(empty).intact
     # The import is in the audit log: who opened each record.
     assert get_case(empty, "PL-APMBC-2025").history[0].actor == "clerk"
@@ -283,3 +290,56 @@ def test_cases_of_two_countries_with_the_same_steps_are_both_imported(tracker: T
     lithuania = json.loads(GOOD_HU) | {"country": "LT"}
     report = imported(tracker, GOOD_HU + "\n" + json.dumps(lithuania) + "\n")
     assert (report.cases, report.skipped) == (["HU-ROME-STATUTE-2025", "LT-ROME-STATUTE-2025"], [])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_imported_case_keeps_in_force_since_and_the_bar_still_applies(
+    tracker: Tracker, fmt: str
+) -> None:
+    # Paris Art. 28(1): in force for the US on 2016-11-04, notice allowed from 2019-11-04
+    # (facts/treaty-actions.md, section 5). The case is imported before its deposit.
+    line = {
+        "reference": "US-PARIS-IMPORTED",
+        "country": "US",
+        "treaty": "paris",
+        "workflow": "paris/international-only",
+        "in_force_since": "2016-11-04",
+        "steps": [],
+    }
+    data = (
+        json.dumps(line) + "\n"
+        if fmt == "jsonl"
+        else "reference,country,treaty,workflow,in_force_since,trigger,occurred_on\n"
+        "US-PARIS-IMPORTED,US,paris,paris/international-only,2016-11-04,,\n"
+    )
+    assert imported(tracker, data, fmt).refused == []
+    case = get_case(tracker, "US-PARIS-IMPORTED").to_json()
+    assert (case["in_force_since"], case["notice_allowed_from"]) == ("2016-11-04", "2019-11-04")
+
+    with pytest.raises(NotAllowed) as refused:  # the day before the bar: no evidence needed
+        advance(tracker, "US-PARIS-IMPORTED", "deposit", "2019-11-03", "clerk")
+    assert "the first allowed day is 2019-11-04" in refused.value.message
+    dates = advance(tracker, "US-PARIS-IMPORTED", "deposit", "2019-11-04", "clerk").to_json()
+    assert dates["dates"]["effective"] == "2020-11-04"  # facts section 5: effective 2020-11-04
+
+
+def test_an_imported_deposit_before_the_bar_is_refused_naming_the_first_allowed_day(
+    tracker: Tracker,
+) -> None:
+    line = {
+        "country": "US",
+        "treaty": "paris",
+        "workflow": "paris/international-only",
+        "in_force_since": "2016-11-04",
+        "steps": [{"trigger": "deposit", "occurred_on": "2019-11-03"}],
+    }
+    report = imported(tracker, json.dumps(line) + "\n")
+    assert report.cases == []
+    assert "the first allowed day is 2019-11-04" in json.dumps(report.to_json())
+
+
+def test_a_bad_in_force_since_is_refused_naming_the_field(tracker: Tracker) -> None:
+    line = {"country": "US", "treaty": "paris", "in_force_since": "4 Nov 2016", "steps": []}
+    report = imported(tracker, json.dumps(line) + "\n")
+    assert report.cases == []
+    assert "in_force_since" in json.dumps(report.to_json())

@@ -848,7 +848,7 @@ def test_an_unknown_key_in_a_claim_file_names_what_is_allowed(wf: Path):
 
 def test_kinds_of_action_are_named_by_their_files(registry: Registry):
     kinds = {w.kind for w in registry.workflows.values()}
-    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession"}
+    assert kinds == {"withdrawal", "suspension_claim", "deratification", "accession", "cessation"}
     assert registry.workflow("ctbt/international-only/deratification").clock is None
     announced = registry.workflow("rome-statute/international-only").stages["announced"]
     assert "No clock runs until the depositary receives a notice" in announced.description
@@ -859,3 +859,28 @@ def test_a_cascade_to_an_unknown_treaty_names_the_file_key_and_the_known(wf: Pat
     message = refusal(wf)
     assert "treaties/unfccc.yaml: also_withdraws_from.treaties: unknown treaty 'kyoto'" in message
     assert "paris" in message
+
+
+def test_a_cascade_to_a_treaty_without_the_step_that_records_it_is_refused(wf: Path):
+    # UNFCCC -> Paris Agreement (Art. 28(3)): paris.yaml must have a follow_withdrawal step
+    edit(wf, "treaties/paris.yaml", "effects: [follow_withdrawal]", "effects: []")
+    message = refusal(wf)
+    assert "treaties/unfccc.yaml: also_withdraws_from.treaties: treaty 'paris'" in message
+    assert "follow_withdrawal" in message and "effective_on_followed (date, required)" in message
+
+
+def test_a_next_date_that_is_not_a_date_is_refused_naming_the_file_and_key(wf: Path):
+    edit(wf, "procedures/lv.yaml", "next_date: {type: date,", "next_date: {type: text,")
+    message = refusal(wf)
+    assert "procedures/lv.yaml" in message and "next_date.type" in message
+    assert "must be of type date" in message
+
+
+def test_the_cascade_and_the_cessation_are_in_the_files(registry: Registry):
+    assert registry.treaty("unfccc").also_withdraws_from == ("paris",)
+    paris = registry.workflow("paris/generic")
+    follow = paris.transition("withdraw_with_convention")
+    assert follow.effects == ("follow_withdrawal",) and follow.dest == "notice_period"
+    assert "parliament" in follow.sources  # from any open stage of the procedure
+    cessation = registry.workflow("coe-statute/international-only/cessation")
+    assert cessation.kind == "cessation" and cessation.clock is None

@@ -89,12 +89,31 @@ def test_each_clause_takes_effect_on_its_day(engine_of, make_step, code, notice,
     assert case.state == "effective"
 
 
-def test_coe_membership_ceased_by_decision(engine_of, make_step):
-    # Russia: Art. 7 notice 2022-03-15, Committee of Ministers: membership ceased 2022-03-16
-    coe = engine_of("coe-statute")
-    case = replay(coe, [make_step(1, "deposit", D("2022-03-15"))], TODAY)
-    step = make_step(2, "cease_membership", D("2022-03-16"), {"decision": "CM resolution"})
-    assert apply_step(coe, case, step, TODAY).state == "membership_ceased"
+def test_coe_membership_ceased_by_decision_is_a_cessation_not_a_withdrawal(
+    registry, engines, make_step
+):
+    # Russia: Art. 8 suspension 2022-02-25, its own Art. 7 notice 2022-03-15, Committee of
+    # Ministers: membership ceased 2022-03-16 (facts/treaty-actions.md, section 10)
+    coe = engines.for_workflow(registry.workflow("coe-statute/international-only/cessation"))
+    assert coe.workflow.kind == "cessation"
+    steps = [
+        make_step(1, "suspend_representation", D("2022-02-25"), {"decision": "Art. 8"}),
+        make_step(2, "record_withdrawal_notice", D("2022-03-15")),
+    ]
+    case = replay(coe, steps, TODAY)
+    assert case.deposited_on is None  # the State's own notice starts no Art. 7 clock here
+    assert case.effective(coe.workflow.clock) is None
+    step = make_step(3, "cease_membership", D("2022-03-16"), {"decision": "CM resolution"})
+    ceased = apply_step(coe, case, step, TODAY)
+    assert ceased.state == "membership_ceased"
+    assert ceased.effective(coe.workflow.clock).on == D("2022-03-16")
+
+
+def test_a_coe_withdrawal_has_no_cessation_step(engine_of):
+    withdrawal = engine_of("coe-statute").workflow
+    assert withdrawal.kind == "withdrawal"
+    assert "cease_membership" not in {t.trigger for t in withdrawal.transitions}
+    assert "membership_ceased" not in withdrawal.stages
 
 
 # --- the treaties added from the facts (withdrawals.md sec. 3, treaty-actions.md sec. 1) -------
@@ -203,18 +222,6 @@ def test_a_receipt_within_bounds_is_accepted_only_when_every_day_gives_one_date(
     apmbc = make_step(1, "deposit", D("2025-06-26"), {"reasons": "r"}, until=D("2025-06-27"))
     with pytest.raises(InvalidInput):
         replay(engine_of("apmbc"), [apmbc], TODAY)
-
-
-def test_cessation_by_decision_replaces_the_financial_year_date(engine_of, make_step):
-    coe = engine_of("coe-statute")
-    steps = [
-        make_step(1, "deposit", D("2022-03-15")),
-        make_step(2, "cease_membership", D("2022-03-16"), {"decision": "Art. 8"}),
-    ]
-    case = replay(coe, steps, TODAY)
-    assert case.state == "membership_ceased"
-    assert case.effective(coe.workflow.clock).on == D("2022-03-16")
-    assert case.period_end(coe.workflow.clock) is None
 
 
 def test_accession_enters_into_force_on_the_30th_day(registry, engines, make_step):

@@ -105,7 +105,8 @@ def test_pending_page_filters_by_treaty_country_and_stage(
         ),
         "/?country=UA": (200, ["UA-APMBC-2025"]),
         "/?country=DE": (200, []),  # no case of Germany
-        "/?stage=mfa_coordination": (200, at_mfa),
+        # the US UNFCCC case (no receipt found: no date), then the practice cases
+        "/?stage=mfa_coordination": (200, ["US-UNFCCC-2026", *at_mfa]),
         "/?treaty=apmbc&stage=mfa_coordination": (200, ["PRACTICE-APMBC-INTERNATIONAL-ONLY"]),
         "/?treaty=nato": (400, []),
     }
