@@ -134,7 +134,7 @@ def test_a_missing_required_evidence_is_shown_next_to_its_field_and_nothing_is_s
 
 @pytest.mark.parametrize(
     ("occurred_on", "message"),
-    [("2026-02-30", "is not a date; use YYYY-MM-DD"), ("2026-12-01", "lies after today")],
+    [("2026-02-30", "is not a date; write it as 2025-05-01 (YYYY-MM-DD) or 1 May 2025"), ("2026-12-01", "lies after today")],
 )
 def test_a_wrong_date_is_shown_next_to_the_date_field(
     in_parliament: Tracker,
