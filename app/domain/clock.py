@@ -246,9 +246,7 @@ def parse_date(text: str, field: str) -> date:
             return date(int(match.group(3)), month, int(match.group(1)))
         except ValueError:
             pass
-    raise InvalidInput(
-        f"{field}: {text!r} is not a date; write it as {DATE_EXAMPLE}", field=field
-    )
+    raise InvalidInput(f"{field}: {text!r} is not a date; write it as {DATE_EXAMPLE}", field=field)
 
 
 def check_chronology(previous: date | None, span: DateSpan, today: date) -> None:

@@ -3,6 +3,7 @@ recording a step, and an admin's corrections."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pycountry
@@ -13,8 +14,10 @@ from wtforms import SelectChoice
 
 from app import tracker_of
 from app.domain.audit import EventRecord
+from app.domain.case import Step
 from app.domain.clock import parse_date
-from app.domain.errors import DomainError, NotFound
+from app.domain.definitions import Workflow
+from app.domain.errors import DomainError, InvalidInput, NotFound
 from app.services import cases, queries
 from app.services.timeline import case_row
 from app.services.views import CaseView
@@ -23,6 +26,7 @@ from app.web.diagram import render_diagram
 from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
 from app.web.params import ROUTE_ID, bounded_int
+from app.web.refusals import Changes, changes, date_text, refusal
 from app.web.status import http_status
 from app.web.timeline import render_timeline
 
@@ -45,18 +49,23 @@ def _case_page(
     except DomainError as exc:  # a malformed or future as_of: show the case as it stands
         as_of_error, status = exc, 400
         view = queries.get_case(tracker_of(), reference)
+    today = tracker_of().today()
     return render_template(
         "case.html",
         view=view,
         case=view.to_json(),
         timeline=view.timeline(),
         diagram=render_diagram(view.workflow, view.state.state, view.taken()),
-        chart=render_timeline([case_row(view)], view.as_of or tracker_of().today()),
+        chart=render_timeline([case_row(view)], view.as_of or today),
         failed=failed,
         error=error,
+        shown=refusal(view.workflow, failed, error, view.steps) if failed and error else None,
         newer=_newer_events(view) if error is not None and error.code == "conflict" else [],
         as_of_error=as_of_error,
         entered=request.form if failed else {},
+        entered_evidence=posted_evidence() if failed else {},
+        reference_day=view.as_of or today,
+        date_text=date_text,
         action=ActionForm(),
     ), status
 
@@ -74,13 +83,18 @@ def show(reference: str) -> tuple[str, int]:
     return _case_page(reference)
 
 
-def form_evidence() -> dict[str, str]:
-    """The evidence fields of a posted step form, the empty ones left out."""
+def posted_evidence() -> dict[str, str]:
+    """The evidence fields of a posted form, as typed."""
     return {
         key.removeprefix(EVIDENCE_PREFIX): value
         for key, value in request.form.items()
-        if key.startswith(EVIDENCE_PREFIX) and value.strip()
+        if key.startswith(EVIDENCE_PREFIX)
     }
+
+
+def form_evidence() -> dict[str, str]:
+    """The evidence fields of a posted step form, the empty ones left out."""
+    return {key: value for key, value in posted_evidence().items() if value.strip()}
 
 
 def _version() -> int | None:
@@ -116,23 +130,26 @@ def advance(reference: str) -> Response | tuple[str, int]:
 @bp.post(f"/cases/<reference>/events/<{ROUTE_ID}:seq>/correction")
 @requires("admin")
 def correct(reference: str, seq: int) -> Response | tuple[str, int]:
-    """Admin: correct an event's date, comment or evidence, with a reason."""
-    form = request.form
+    """Admin: correct an event's date, comment or evidence, with a reason. The form comes
+    filled with the event's values: the fields that differ are the correction."""
     try:
-        cases.correct(
+        asked = _correction(reference, seq)
+        view = cases.correct(
             tracker_of(),
             reference,
             seq,
             current_user.name,
-            form.get("reason", ""),
-            form.get("occurred_on") or None,
-            form_evidence() or None,
-            form.get("comment") or None,
+            request.form.get("reason", ""),
+            asked.occurred_on,
+            asked.evidence,
+            asked.comment,
         )
     except DomainError as exc:
         return _refused(reference, exc, f"correct-{seq}")
+    label = _step_label(view.workflow, view.steps, seq)
     flash(
-        f"Event {seq} corrected; the dates were recomputed from the corrected history.", "success"
+        f"Event {seq} ({label}) corrected; the dates were recomputed from the corrected history.",
+        "success",
     )
     return redirect(url_for("cases.show", reference=reference, _anchor=f"event-{seq}"))
 
@@ -150,6 +167,27 @@ def undo(reference: str) -> Response | tuple[str, int]:
     stage = view.workflow.stages[view.state.state].label
     flash(f"Last step undone; the case is back at '{stage}'.", "success")
     return redirect(url_for("cases.show", reference=reference, _anchor="timeline"))
+
+
+def _correction(reference: str, seq: int) -> Changes:
+    """What the posted correction form changes in event `seq` as it stands; nothing changed
+    is refused here, in the form's words."""
+    step = next((s for s in queries.get_case(tracker_of(), reference).steps if s.seq == seq), None)
+    if step is None:  # undone or not a step: the service says which
+        return Changes(request.form.get("occurred_on") or None, form_evidence() or None, None)
+    asked = changes(step, request.form, posted_evidence())
+    if asked == Changes(None, None, None):
+        raise InvalidInput(
+            "changes: every field still holds the event's value; change the ones that are "
+            "wrong (the others keep their values)",
+            field="changes",
+        )
+    return asked
+
+
+def _step_label(flow: Workflow, steps: Sequence[Step], seq: int) -> str:
+    trigger = next((s.trigger for s in steps if s.seq == seq), None)
+    return flow.transition(trigger).label if trigger else f"event {seq}"
 
 
 def _refused(reference: str, exc: DomainError, failed: str) -> tuple[str, int]:
