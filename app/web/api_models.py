@@ -292,6 +292,9 @@ class ErrorDetail(Answer):
     field: str | None = Field(description="the input at fault, when there is one")
     current_version: int | None = Field(None, description="409 on a case: its version now")
     current_state: str | None = Field(None, description="409 on a case: its stage now")
+    existing_case: str | None = Field(
+        None, description="409 on opening a case: the open case of the same country, treaty, kind"
+    )
 
 
 class Error(Answer):

@@ -17,12 +17,13 @@ from app.domain.audit import EventRecord
 from app.domain.case import Step
 from app.domain.clock import parse_date
 from app.domain.definitions import Workflow
-from app.domain.errors import DomainError, InvalidInput, NotFound
+from app.domain.errors import DomainError, DuplicateCase, InvalidInput, NotFound
 from app.services import cases, queries
 from app.services.timeline import case_row
 from app.services.views import CaseView
 from app.web.auth import requires
 from app.web.diagram import render_diagram
+from app.web.format import dates_in, said, without_field
 from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
 from app.web.params import ROUTE_ID, bounded_int
@@ -206,37 +207,60 @@ def _open_form() -> OpenCaseForm:
         SelectChoice(c.alpha_2, c.name) for c in countries
     ]
     registry = tracker_of().registry
-    form.treaty.choices = [
-        SelectChoice(code, t.short_name) for code, t in sorted(registry.treaties.items())
+    treaties = sorted(registry.treaties.values(), key=lambda t: t.short_name.lower())
+    form.treaty.choices = [SelectChoice("", "Choose a treaty")] + [
+        SelectChoice(t.code, t.short_name) for t in treaties
+    ]
+    form.workflow.choices = [
+        SelectChoice("", "The country's own procedure, else the parliamentary one"),
+        *(
+            SelectChoice(w.name, _procedure_label(w), optgroup=w.treaty.short_name)
+            for t in treaties
+            for w in sorted(registry.workflows.values(), key=lambda w: w.name)
+            if w.treaty.code == t.code
+        ),
     ]
     return form
+
+
+def _procedure_label(flow: Workflow) -> str:
+    """A procedure as the open-case form lists it under its treaty: without the treaty's name."""
+    prefix = f"{flow.treaty.short_name}: "
+    return flow.label.removeprefix(prefix)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
 @requires("clerk", "admin")
 def new() -> Response | tuple[str, int]:
-    """Open a case: a country from the ISO 3166 list, a treaty from the shipped definitions."""
+    """Open a case: a country from the ISO 3166 list, a treaty from the shipped definitions,
+    the procedure where several fit; a second open case of the same country, treaty and kind
+    only when the opener confirms it."""
     form = _open_form()
     if not form.validate_on_submit():
-        return render_template("new_case.html", form=form), 422 if form.is_submitted() else 200
+        status = 422 if form.is_submitted() else 200
+        return render_template("new_case.html", form=form, duplicate=None), status
     try:
         began_on = parse_date(form.began_on.data, "began_on") if form.began_on.data else None
         in_force = form.in_force_since.data
         view = cases.open_case(
             tracker_of(), form.country.data, form.treaty.data, current_user.name,
+            workflow=form.workflow.data or None,
             began_on=began_on, note=form.note.data or "",
             in_force_since=parse_date(in_force, "in_force_since") if in_force else None,
+            allow_duplicate=form.allow_duplicate.data,
         )  # fmt: skip
     except DomainError as exc:
         _field_error(form, exc)
-        return render_template("new_case.html", form=form), 422
+        duplicate = exc.existing if isinstance(exc, DuplicateCase) else None
+        return render_template("new_case.html", form=form, duplicate=duplicate), 422
     flash(f"Opened {view.reference} ({view.workflow.label}).", "success")
     return redirect(url_for("cases.show", reference=view.reference))
 
 
 def _field_error(form: Any, exc: DomainError) -> None:
+    """The refusal beside its field (without the field's name), or at the top."""
     field = getattr(form, exc.field or "", None)
     if field is None:
-        flash(exc.message, "error")
+        flash(said(exc.message, exc.field), "error")
     else:
-        field.errors = [*field.errors, exc.message]
+        field.errors = [*field.errors, dates_in(without_field(exc.message, exc.field))]

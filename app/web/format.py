@@ -74,12 +74,34 @@ def without_field(message: str, field: str | None) -> str:
     return message[len(prefix) :] if field and message.startswith(prefix) else message
 
 
-def said(message: str, field: str | None, label: str | None) -> str:
+# The labels of the fields every form names the same way; a form's own fields (a step's
+# evidence) pass theirs.
+FIELD_LABELS = {
+    "occurred_on": "Date it happened",
+    "as_of": "As of",
+    "began_on": "Procedure began on",
+    "in_force_since": "Treaty in force for the State since",
+    "comment": "Comment",
+    "reason": "Reason",
+    "country": "Country",
+    "treaty": "Treaty",
+    "workflow": "Procedure",
+    "since": "Recorded from",
+    "until": "Recorded until",
+}
+
+
+def field_label(field: str) -> str:
+    """A field's label where the form does not give one: "evidence.votes_for" -> "Votes for"."""
+    return FIELD_LABELS.get(field) or field.removeprefix("evidence.").replace("_", " ").capitalize()
+
+
+def said(message: str, field: str | None, label: str | None = None) -> str:
     """An error as a person reads it: the field named by its label, the dates as on the pages
     ("Date it happened: 1 Jul 2025 lies after today"), not "occurred_on: 2025-07-01 ..."."""
     text = without_field(message, field)
-    if text != message:
-        text = f"{label or (field or '').replace('_', ' ').capitalize()}: {text}"
+    if field and text != message:
+        text = f"{label or field_label(field)}: {text}"
     return dates_in(text)
 
 

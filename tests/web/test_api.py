@@ -694,3 +694,24 @@ def test_a_conflict_answered_while_the_database_goes_away_is_a_503_not_a_500(
     response = send(client, "POST", EVENTS, bearer["clerk"], stale)
     assert response.status_code == 503
     assert response.get_json()["error"]["field"] == "database"
+
+
+def test_a_second_open_case_is_a_409_naming_the_first_unless_asked_for(
+    client: FlaskClient, practice: Tracker, bearer: dict[str, Headers]
+) -> None:
+    opening = {"country": "EE", "treaty": "apmbc", "began_on": "14 Jan 2025"}
+    first = send(client, "POST", "/cases", bearer["clerk"], opening)
+    assert first.status_code == 201, first.get_json()
+    before = snapshot(practice)
+    again = send(client, "POST", "/cases", bearer["clerk"], opening)
+    assert again.status_code == 409
+    error = again.get_json()["error"]
+    assert (error["code"], error["field"]) == ("conflict", "allow_duplicate")
+    assert error["existing_case"] == "EE-APMBC-2025"
+    assert "EE-APMBC-2025 is already an open withdrawal case of Estonia" in error["message"]
+    assert snapshot(practice) == before
+    loose = send(client, "POST", "/cases", bearer["clerk"], {**opening, "allow_duplicate": "yes"})
+    assert loose.status_code == 400  # only an explicit true says so
+    second = send(client, "POST", "/cases", bearer["clerk"], {**opening, "allow_duplicate": True})
+    assert second.status_code == 201
+    assert second.get_json()["reference"] == "EE-APMBC-2025-2"
