@@ -41,7 +41,7 @@ def test_a_range_may_be_written_in_either_form() -> None:
 def test_a_date_evidence_field_reads_the_same_forms_and_stores_iso() -> None:
     field = EvidenceField("in_force_since", "date")
     assert field.parse("4 Nov 2016") == "2016-11-04"
-    with pytest.raises(InvalidInput, match="evidence.in_force_since: '11/04/2016' is not a date"):
+    with pytest.raises(InvalidInput, match=r"evidence\.in_force_since: '11/04/2016' is not a date"):
         field.parse("11/04/2016")
 
 
