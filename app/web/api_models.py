@@ -23,7 +23,7 @@ class Answer(BaseModel):
 
 class EvidenceField(Answer):
     key: str
-    type: Literal["text", "int", "date", "choice"]
+    type: Literal["text", "int", "date", "choice", "url"]
     required: bool
     label: str
     allowed: str = Field(description="what is allowed, in words (e.g. 'a whole number >= 0')")

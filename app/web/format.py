@@ -88,6 +88,9 @@ FIELD_LABELS = {
     "workflow": "Procedure",
     "since": "Recorded from",
     "until": "Recorded until",
+    "older_than": "Page position (older than)",
+    "newer_than": "Page position (newer than)",
+    "expected_version": "The case's version the form was made from",
 }
 
 

@@ -349,5 +349,6 @@ def test_a_case_opened_today_on_the_form_takes_its_2025_history(
     assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
     assert "20 May 2025" in element(page, "li", "event-3")
     audit = html_of(signed_in("viewer").get("/audit?case=HU-ROME-STATUTE-2026"))
-    [opening] = [row for row in audit.split("<tr>") if "Case record opened" in row]
+    rows = audit.split("<tbody>", 1)[1].split("<tr>")
+    [opening] = [row for row in rows if "Case record opened" in row]
     assert "HU-ROME-STATUTE-2026</a> #1" in opening and '"By">clerk<' in opening
