@@ -287,7 +287,7 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
     sign_in(page, server, "admin")
     page.get_by_role("button", name="Run the sweep").click()
     expect(page.locator(".flashes")).to_contain_text(
-        f"{PRACTICE}: Withdrawal takes effect on 2025-10-01"
+        f"{PRACTICE}: Withdrawal takes effect on 1 Oct 2025"
     )
 
     page.goto(server(f"/cases/{PRACTICE}"))

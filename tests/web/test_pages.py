@@ -203,7 +203,7 @@ def test_the_admin_runs_the_sweep_from_the_pending_page(clocks: Tracker, signed_
     response = submit(admin, form)
     assert location(response) == "/"
     html = page(admin, "/")
-    assert f"{OVERDUE}: Withdrawal takes effect on 2026-11-01." in html
+    assert f"{OVERDUE}: Withdrawal takes effect on 1 Nov 2026." in html
     assert OVERDUE not in references_listed(html)
     assert DUE_SOON in references_listed(html)
 
