@@ -61,13 +61,19 @@ def db_upgrade() -> None:
 @click.option("--workflow", help="A workflow name; default: the country's own or generic")
 @click.option(
     "--began-on",
-    help="When the procedure began (YYYY-MM-DD), if before today; its year is in the reference",
+    help="When the procedure began (2025-05-01 or '1 May 2025'), if before today; its year is "
+    "in the reference",
 )
 @click.option("--note", default="", help="What opened the case, with its source")
 @click.option(
     "--in-force-since",
     help="The day the treaty entered into force for the State (YYYY-MM-DD), where notice is "
     "allowed only years later (Paris Agreement Art. 28(1), UNFCCC Art. 25(1))",
+)
+@click.option(
+    "--allow-duplicate",
+    is_flag=True,
+    help="Open it even though an open case of the country, treaty and kind exists",
 )
 @json_option
 @command()
@@ -79,13 +85,15 @@ def cases_open(
     began_on: str | None,
     note: str,
     in_force_since: str | None,
+    allow_duplicate: bool,
     as_json: bool,
 ) -> None:
     """Open a case record (today) at its workflow's first stage; then record the steps already
-    taken, at their own dates."""
+    taken, at their own dates. A second open case of the same country, treaty and kind is
+    refused, naming the first, unless --allow-duplicate."""
     view = cases.open_case(
         tracker_of(), country, treaty, actor, workflow, day(began_on, "began_on"), note,
-        in_force_since=day(in_force_since, "in_force_since"),
+        in_force_since=day(in_force_since, "in_force_since"), allow_duplicate=allow_duplicate,
     )  # fmt: skip
     emit(view.to_json()) if as_json else click.echo(f"opened {view.reference}")
 

@@ -9,6 +9,7 @@ the treaty file), and an eligibility bar (notice only N years after entry into f
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,6 +30,7 @@ from app.domain.errors import InvalidInput, NotAllowed
 
 __all__ = [
     "CLAUSE_KINDS",
+    "DATE_EXAMPLE",
     "ClockRule",
     "DateSpan",
     "EffectiveDate",
@@ -202,26 +204,49 @@ class DateSpan:
 
 
 def parse_span(text: str, field: str = "occurred_on") -> DateSpan:
-    """Parse `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` (a date known only within bounds)."""
+    """Parse a date (see parse_date) or EARLIEST..LATEST (a date known only within bounds)."""
     first, sep, last = text.strip().partition("..")
     earliest = parse_date(first, field)
     latest = parse_date(last, field) if sep else earliest
     if latest < earliest:
         raise InvalidInput(
-            f"{field}: the range {text!r} ends before it starts; write EARLIEST..LATEST",
+            f"{field}: the range {text!r} ends before it starts; write EARLIEST..LATEST "
+            "(e.g. 2025-04-23..2025-04-24)",
             field=field,
         )
     return DateSpan(earliest, latest)
 
 
+MONTHS = {
+    name: number
+    for number, full in enumerate(
+        ("january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"),
+        start=1,
+    )
+    for name in (full, full[:3], full[:4])
+}  # fmt: skip
+DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})")
+DATE_EXAMPLE = "2025-05-01 (YYYY-MM-DD) or 1 May 2025"
+
+
 def parse_date(text: str, field: str) -> date:
-    """Parse an ISO date, naming the field and the expected format when it is not one."""
+    """The one parser of a date a person or a program gives: ISO (2025-05-01) or day, month
+    name and year (1 May 2025), never a numeric day and month that could be read both ways;
+    refused naming the field and what is accepted."""
+    given = text.strip()
     try:
-        return date.fromisoformat(text.strip())
+        return date.fromisoformat(given)
     except ValueError:
-        raise InvalidInput(
-            f"{field}: {text!r} is not a date; use YYYY-MM-DD (e.g. 2025-06-27)", field=field
-        ) from None
+        pass
+    match = DAY_MONTH_YEAR.fullmatch(given)
+    month = MONTHS.get(match.group(2).lower()) if match else None
+    if match and month:
+        try:
+            return date(int(match.group(3)), month, int(match.group(1)))
+        except ValueError:
+            pass
+    raise InvalidInput(f"{field}: {text!r} is not a date; write it as {DATE_EXAMPLE}", field=field)
 
 
 def check_chronology(previous: date | None, span: DateSpan, today: date) -> None:

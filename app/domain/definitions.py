@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
-from app.domain.clock import ClockRule
+from app.domain.clock import DATE_EXAMPLE, ClockRule, parse_date
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.guards import GUARD_CHECKS
 
 ROLES = ("viewer", "clerk", "admin")
-EVIDENCE_TYPES = ("text", "int", "date", "choice")
+EVIDENCE_TYPES = ("text", "int", "date", "choice", "url")
+# A source may carry an address; only these schemes are links a page may show.
+URL_SCHEMES = ("http", "https")
 # Guards are implemented in app.domain.guards; effects in app.domain.history (APPLY_EFFECT),
 # whose names are the ones a file may use.
 GUARDS = tuple(GUARD_CHECKS)
@@ -64,12 +67,19 @@ class EvidenceField:
                 bounds += f" and <= {self.maximum}"
             return f"a whole number{bounds}"
         if self.type == "date":
-            return "a date YYYY-MM-DD"
+            return f"a date ({DATE_EXAMPLE})"
         if self.type == "choice":
             return "one of " + ", ".join(self.choices)
+        if self.type == "url":
+            return "a web address starting http:// or https:// (e.g. https://www.un.org/)"
         if self.pattern:
-            return f"text matching {self.pattern}"
+            return f"text in the form {self.example}" if self.example else "text in its set form"
         return "text"
+
+    @property
+    def example(self) -> str:
+        """An example of an accepted value, as the definition's help gives one ("e.g. ...")."""
+        return self.help.removeprefix("e.g.").strip() if self.help.startswith("e.g.") else ""
 
     def parse(self, raw: object) -> Any:
         """Coerce a raw value (text from a form or CLI, or JSON) to this field's type."""
@@ -91,11 +101,10 @@ class EvidenceField:
             raise wrong
         text = raw.isoformat() if isinstance(raw, date) else raw.strip()
         if self.type == "date":
-            try:
-                return date.fromisoformat(text).isoformat()
-            except ValueError:
-                raise wrong from None
+            return parse_date(text, name).isoformat()
         if self.type == "choice" and text not in self.choices:
+            raise wrong
+        if self.type == "url" and not _web_address(text):
             raise wrong
         if self.pattern and not re.fullmatch(self.pattern, text):
             raise wrong
@@ -104,8 +113,21 @@ class EvidenceField:
         return text
 
 
+def _web_address(text: str) -> bool:
+    """An absolute http(s) address with a host, and no spaces or control characters."""
+    parts = urlsplit(text)
+    plain = text.isprintable() and not any(c.isspace() for c in text)
+    return parts.scheme.lower() in URL_SCHEMES and bool(parts.netloc) and plain
+
+
 COMMON_EVIDENCE = (
     EvidenceField("source", "text", label="Source", help="Where this step is documented"),
+    EvidenceField(
+        "source_url",
+        "url",
+        label="Source address",
+        help="The source's web address, if it has one (http:// or https://)",
+    ),
     EvidenceField(
         "confidence",
         "choice",

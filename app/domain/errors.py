@@ -44,6 +44,15 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class DuplicateCase(Conflict):
+    """An open case of the same country, treaty and kind exists: a second one is opened only
+    when the opener confirms it; `existing` is that case's reference."""
+
+    def __init__(self, message: str, existing: str) -> None:
+        super().__init__(message, field="allow_duplicate")
+        self.existing = existing
+
+
 class Unavailable(DomainError):
     """The database takes no writes now (read-only, full, or this role may not write)."""
 

@@ -13,11 +13,13 @@ from sqlalchemy import Row, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.domain.audit import ChainBreak, EventRecord, from_utc_iso, utc_iso, verify_chain
+from app.domain.definitions import Workflow
 from app.domain.errors import InvalidInput
 from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
+from app.services.labels import event_words, workflows_of
 from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
@@ -25,8 +27,11 @@ CSV_COLUMNS = (
     "case",
     "seq",
     "trigger",
+    "step",
     "from_state",
+    "from_stage",
     "to_state",
+    "to_stage",
     "occurred_on",
     "occurred_until",
     "recorded_at",
@@ -234,11 +239,15 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
             field="format",
         )
     records = _all_records(tracker, where)
-    return _csv(records) if fmt == "csv" else _json(records)
+    return _csv(tracker, records) if fmt == "csv" else _json(records)
 
 
-def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
-    return csv_chunks(CSV_COLUMNS, map(_csv_row, records), plain=_PLAIN_COLUMNS)
+def _csv(tracker: Tracker, records: Iterator[EventRecord]) -> Iterator[str]:
+    """CSV rows with the labels of each step and stage beside their ids."""
+    with tracker.snapshot() as session:
+        flows = workflows_of(tracker, session)
+    rows = (_csv_row(r, flows.get(r.case_reference)) for r in records)
+    return csv_chunks(CSV_COLUMNS, rows, plain=_PLAIN_COLUMNS)
 
 
 # what no person types: numbers, dates, hashes, and ids that only the definitions write
@@ -248,9 +257,11 @@ _PLAIN_COLUMNS = frozenset(
 )  # fmt: skip
 
 
-def _csv_row(record: EventRecord) -> dict[str, object]:
+def _csv_row(record: EventRecord, flow: Workflow | None) -> dict[str, object]:
     row = record.to_json()
     row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
+    words = event_words(flow, record)
+    row.update(step=words.step, from_stage=words.from_stage, to_stage=words.to_stage)
     return row
 
 

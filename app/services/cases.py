@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
-from app.domain.countries import PRACTICE_COUNTRY, check_country
+from app.domain.countries import PRACTICE_COUNTRY, check_country, country_name
 from app.domain.definitions import IN_FORCE_SINCE_KEY, Transition, Workflow
-from app.domain.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
     OPEN,
@@ -61,17 +61,21 @@ def open_case(
     practice: bool = False,
     in_force_since: date | None = None,
     idempotency: Idempotency | None = None,
+    allow_duplicate: bool = False,
 ) -> CaseView:
     """Open a case record today for `country` leaving `treaty`, at its workflow's first stage.
 
     The procedure may have begun long before: `began_on`, when given, dates the reference, and
     the steps already taken are then recorded at their own dates. The opening is the case's
     first event, so the audit log says who opened the record. With `idempotency`, the
-    answer is kept under its key in the same transaction.
+    answer is kept under its key in the same transaction. An open case of the same country,
+    treaty and kind is refused (DuplicateCase, naming it) unless `allow_duplicate`.
     """
     opening = opening_for(tracker, country, treaty, workflow, practice)
     opening = replace(opening, began_on=began_on, note=note, in_force_since=in_force_since)
     with tracker.transaction() as session:
+        if not (allow_duplicate or opening.practice):
+            _refuse_duplicate(session, opening)
         user = active_user(session, actor)
         row = open_in(tracker, session, user, opening)
         open_linked(tracker, session, user, row)
@@ -84,6 +88,32 @@ def open_linked(tracker: Tracker, session: Session, user: User, row: Case) -> No
     Art. 28(3)): open the country's case there if none is open and it is still a party."""
     if cascade.applies(tracker, row):
         cascade.open_others(tracker, session, user, row)
+
+
+def _refuse_duplicate(session: Session, opening: Opening) -> None:
+    """Refuse a second open case of the country under the treaty, of the same kind."""
+    flow = opening.flow
+    existing = session.scalar(
+        select(Case.reference)
+        .where(
+            Case.country == opening.country,
+            Case.treaty == flow.treaty.code,
+            Case.kind == flow.kind,
+            Case.final.is_(False),
+            Case.practice.is_(False),
+        )
+        .order_by(Case.reference)
+        .limit(1)
+    )
+    if existing is not None:
+        kind = flow.kind.replace("_", " ")
+        raise DuplicateCase(
+            f"allow_duplicate: {existing} is already an open {kind} case of "
+            f"{country_name(opening.country)} under the {flow.treaty.short_name}; open a second "
+            "one only on purpose, by confirming it (the form's checkbox, --allow-duplicate, "
+            'or "allow_duplicate": true)',
+            existing,
+        )
 
 
 @dataclass(frozen=True)

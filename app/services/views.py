@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -55,9 +56,16 @@ class TimelineEntry:
     corrected or voided it."""
 
     record: EventRecord
-    step: Step | None  # None once undone
+    step: Step | None  # as it stands; once undone, as it stood (corrected) when undone
     corrections: list[EventRecord]
     undone_by: EventRecord | None
+
+
+def _step_before(history: Sequence[EventRecord], seq: int, target: int) -> Step | None:
+    """Step `target` as it stood just before event `seq` (an undo): with its corrections, so
+    that a voided step shows what was voided, not what was first recorded."""
+    earlier = steps_from_events(r for r in history if r.seq < seq)
+    return next((s for s in earlier if s.seq == target), None)
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,9 @@ class CaseView:
             if r.trigger == CORRECT and int(r.evidence["corrects"]) in entries:
                 entries[int(r.evidence["corrects"])].corrections.append(r)
             elif r.trigger == UNDO and int(r.evidence["undoes"]) in entries:
-                entries[int(r.evidence["undoes"])].undone_by = r
+                entry = entries[int(r.evidence["undoes"])]
+                entry.undone_by = r
+                entry.step = _step_before(history, r.seq, entry.record.seq)
         return list(entries.values())
 
     def taken(self) -> list[tuple[str, str, str]]:

@@ -10,6 +10,7 @@ from app import tracker_of
 from app.domain.errors import DomainError
 from app.services import cases, users
 from app.web.auth import requires
+from app.web.format import dates_in, day
 from app.web.forms import ActionForm, NewUserForm, RoleForm
 from app.web.status import http_status
 
@@ -95,10 +96,10 @@ def sweep() -> Response:
     results = cases.sweep(tracker_of())
     done = [r for r in results if "trigger" in r]
     for r in done:
-        flash(f"{r['case']}: {r['label']} on {r['on']}.", "success")
+        flash(f"{r['case']}: {r['label']} on {day(r['on'])}.", "success")
     for r in results:
         if "skipped" in r:
-            flash(f"{r['case']}: skipped: {r['skipped']}", "error")
+            flash(f"{r['case']}: skipped: {dates_in(r['skipped'])}", "error")
     if not results:
         flash("Sweep: no case had a date due.", "info")
     return redirect(url_for("pages.pending"))

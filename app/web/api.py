@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError
 from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.engine import diagram_source
-from app.domain.errors import Conflict, DomainError, InvalidInput
+from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput
 from app.services import audit, case_list, cases, queries, tokens
 from app.services.auth import SessionUser
 from app.services.paging import Page
@@ -143,6 +143,7 @@ def open_case() -> ResponseReturnValue:
             note=new.note or "",
             in_force_since=_day(new.in_force_since, "in_force_since"),
             idempotency=idempotency,
+            allow_duplicate=new.allow_duplicate,
         ),
     )
     location = url_for("api.get_case", reference=answer["reference"])
@@ -263,6 +264,8 @@ def domain_error(exc: DomainError) -> ResponseReturnValue:
             extra = _current(request.view_args["reference"])
         except DomainError as unreadable:  # the database went away meanwhile: say that instead
             return domain_error(unreadable)
+    if isinstance(exc, DuplicateCase):
+        extra = {"existing_case": exc.existing}
     if isinstance(exc, InvalidInput) and exc.field in ("as_of", "since", "until"):
         status = 400
     return jsonify(error_body(exc.code, exc.message, exc.field, **extra)), status

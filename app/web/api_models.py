@@ -23,7 +23,7 @@ class Answer(BaseModel):
 
 class EvidenceField(Answer):
     key: str
-    type: Literal["text", "int", "date", "choice"]
+    type: Literal["text", "int", "date", "choice", "url"]
     required: bool
     label: str
     allowed: str = Field(description="what is allowed, in words (e.g. 'a whole number >= 0')")
@@ -302,6 +302,9 @@ class ErrorDetail(Answer):
     field: str | None = Field(description="the input at fault, when there is one")
     current_version: int | None = Field(None, description="409 on a case: its version now")
     current_state: str | None = Field(None, description="409 on a case: its stage now")
+    existing_case: str | None = Field(
+        None, description="409 on opening a case: the open case of the same country, treaty, kind"
+    )
 
 
 class Error(Answer):

@@ -68,6 +68,11 @@ class NewCase(Body):
         "allowed only years later (Paris Agreement Art. 28(1), UNFCCC Art. 25(1))",
         examples=["2016-11-04"],
     )
+    allow_duplicate: bool = Field(
+        False,
+        description="open it even though an open case of the country, treaty and kind exists "
+        "(without it, that is a 409 naming the case in existing_case)",
+    )
 
 
 class NewEvent(Body):

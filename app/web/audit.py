@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request, st
 
 from app import tracker_of
 from app.domain.errors import DomainError
-from app.services import audit, checkpoint
+from app.services import audit, checkpoint, labels
 from app.services.checkpoint_key import existing_key, instance_key
 from app.web.auth import requires
 from app.web.forms import ActionForm
@@ -51,6 +51,8 @@ def _log_page(
     return render_template(
         "audit.html",
         page=page,
+        words=labels.words_of_events(tracker_of(), page.items),
+        steps=labels.step_choices(tracker_of().registry),
         chosen=chosen,
         error=error,
         verified=verified,

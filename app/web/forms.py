@@ -33,23 +33,32 @@ SignOutForm = ActionForm
 
 
 class OpenCaseForm(FlaskForm):  # type: ignore[misc]
-    country = SelectField("Country", validators=[DataRequired()])
-    treaty = SelectField("Treaty", validators=[DataRequired()])
+    country = SelectField("Country", validators=[DataRequired("Country: choose a country")])
+    treaty = SelectField("Treaty", validators=[DataRequired("Treaty: choose a treaty")])
+    workflow = SelectField(
+        "Procedure",
+        validators=[Optional()],
+        description="The country's own procedure for the treaty where the tracker has one, else "
+        "the generic parliamentary one; or choose: the international steps only, a claim "
+        "(a suspension, a de-ratification), another procedure. It must be one of the treaty's "
+        "and fit the country.",
+    )
     began_on = StringField(
         "Procedure began on",
         validators=[Optional()],
-        description="If the procedure began before today (YYYY-MM-DD): its year is part of the "
-        "reference. The case is opened today either way; record the steps already taken at "
-        "their own dates on the case page.",
+        description="If the procedure began before today: its year is part of the reference. "
+        "The case is opened today either way; record the steps already taken at their own "
+        "dates on the case page.",
     )
     in_force_since = StringField(
         "Treaty in force for the State since",
         validators=[Optional()],
         description="Where the treaty allows notice only years after it entered into force for "
-        "the State (Paris Agreement Art. 28(1), UNFCCC Art. 25(1)): that day (YYYY-MM-DD). A "
-        "deposit before the bar is refused, naming the first allowed day.",
+        "the State (Paris Agreement Art. 28(1), UNFCCC Art. 25(1)): that day. A deposit before "
+        "the bar is refused, naming the first allowed day.",
     )
     note = TextAreaField("What opened the case", validators=[Optional(), Length(max=2000)])
+    allow_duplicate = BooleanField("Yes, open a second case of this country under this treaty")
 
 
 class NewUserForm(FlaskForm):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
-from app.services import case_list, queries, reports
+from app.services import case_list, labels, queries, reports
 from app.web.auth import requires
 from app.web.params import page_number
 
@@ -71,6 +71,10 @@ def pending() -> tuple[str, int]:
 @requires()
 def dashboard() -> str:
     """Cases by treaty and stage, dates in the next 90 days, recent activity."""
+    board = reports.dashboard(tracker_of())
     return render_template(
-        "dashboard.html", board=reports.dashboard(tracker_of()), horizon=reports.UPCOMING_DAYS
+        "dashboard.html",
+        board=board,
+        words=labels.words_of_events(tracker_of(), board.recent),
+        horizon=reports.UPCOMING_DAYS,
     )

@@ -75,6 +75,8 @@ def current_stage(page: Page) -> str:
 def record(page: Page, trigger: str, on: str, comment: str = "", **evidence: str) -> None:
     """Fill in and send the case page's form of `trigger`; expect the success message."""
     step = page.locator(f"#step-{trigger}")
+    if step.locator("details").get_attribute("open") is None:  # folded: open it by its title
+        step.locator("summary").click()
     step.locator(f"#f-{trigger}-on").fill(on)
     for key, value in evidence.items():
         field = step.locator(f"#f-{trigger}-{key}")
@@ -285,14 +287,14 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
     sign_in(page, server, "admin")
     page.get_by_role("button", name="Run the sweep").click()
     expect(page.locator(".flashes")).to_contain_text(
-        f"{PRACTICE}: Withdrawal takes effect on 2025-10-01"
+        f"{PRACTICE}: Withdrawal takes effect on 1 Oct 2025"
     )
 
     page.goto(server(f"/cases/{PRACTICE}"))
     expect(summary(page, "Stage")).to_contain_text("Withdrawal effective")
     effective = summary(page, "Takes effect")
     expect(effective.locator("strong")).to_have_text("1 Oct 2025")
-    expect(effective.locator(".help")).to_have_text("2025-04-01 + 6 months, APMBC Art. 20(3)")
+    expect(effective.locator(".help")).to_have_text("1 Apr 2025 + 6 months, APMBC Art. 20(3)")
     assert current_stage(page) == "effective"
     expect(page.locator("section[aria-labelledby=next-h]")).to_contain_text(
         "None: this case has reached a final stage."
@@ -390,7 +392,8 @@ def test_a_step_recorded_meanwhile_in_another_tab_is_explained_and_nothing_is_sa
     with second.expect_response(re.compile(r"/steps$")) as response_info:
         step.get_by_role("button", name=re.compile(r"^Record: ")).click()
     assert response_info.value.status == 409
-    alert = second.get_by_role("alert")
+    expect(second.locator("#refused")).to_contain_text("someone else changed this case")
+    alert = second.locator('section[aria-labelledby="next-h"]').get_by_role("alert")
     expect(alert).to_contain_text("Someone else changed this case meanwhile.")
     expect(alert).to_contain_text("In parliament")
     second.goto(server(f"/cases/{PRACTICE}"))

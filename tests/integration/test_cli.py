@@ -425,11 +425,15 @@ def test_cases_open_json(run: Cli) -> None:
     assert data["available_triggers"], "a new case has a first step to take"
     assert show(run, "LV-APMBC-2025")["state"] == data["state"]
 
-    # The same country, treaty and year again: a distinct reference, in plain text.
-    out = run.ok(
-        *("cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk"),
-        *("--began-on", "2025-01-02"),
-    )
+    # The same country and treaty again, while the first is open: refused, naming it, unless
+    # the second is asked for; then a distinct reference, in plain text.
+    again = ("cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk")
+    run.fails(
+        *again, "--began-on", "1 Jan 2025", field="allow_duplicate",
+        mentions=["LV-APMBC-2025 is already an open withdrawal case", "--allow-duplicate"],
+    )  # fmt: skip
+    assert [c["reference"] for c in run.json("cases", "list")] == ["LV-APMBC-2025"]
+    out = run.ok(*again, "--began-on", "2 Jan 2025", "--allow-duplicate")
     assert out.stdout == "opened LV-APMBC-2025-2\n"
 
 

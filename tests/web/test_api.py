@@ -487,8 +487,8 @@ REFUSED_STEPS: list[tuple[dict[str, Any], str, str]] = [
     ({**READING, "occurred_on": "2026-11-28", "evidence": SEJM}, "not_allowed", "occurred_on"),
     ({**READING, "occurred_on": "2026-11-01..2026-11-28", "evidence": SEJM}, "not_allowed",
      "occurred_on"),
-    ({**READING, "occurred_on": "1 February 2025", "evidence": SEJM}, "invalid_input",
-     "occurred_on"),
+    ({**READING, "occurred_on": "02/01/2025", "evidence": SEJM}, "invalid_input",
+     "occurred_on"),  # a day and month that could be read both ways
     ({**READING, "occurred_on": "2025-03-01..2025-02-01", "evidence": SEJM}, "invalid_input",
      "occurred_on"),
 ]  # fmt: skip
@@ -588,7 +588,9 @@ def test_bad_input_is_never_a_500(
     problems = []
     for method, url, body in HOSTILE:
         if url == CASE:
-            fresh = open_case(practice, "EE", "apmbc", "clerk", began_on=date(2024, 1, 1))
+            fresh = open_case(
+                practice, "EE", "apmbc", "clerk", began_on=date(2024, 1, 1), allow_duplicate=True
+            )
             url = url.replace("CASE", fresh.reference)
         request = f"{method} {url[:60]} {str(body)[:60]}"
         try:  # under TESTING the crash behind a 500 reaches the test: name it
@@ -717,3 +719,24 @@ def test_a_conflict_answered_while_the_database_goes_away_is_a_503_not_a_500(
     response = send(client, "POST", EVENTS, bearer["clerk"], stale)
     assert response.status_code == 503
     assert response.get_json()["error"]["field"] == "database"
+
+
+def test_a_second_open_case_is_a_409_naming_the_first_unless_asked_for(
+    client: FlaskClient, practice: Tracker, bearer: dict[str, Headers]
+) -> None:
+    opening = {"country": "EE", "treaty": "apmbc", "began_on": "14 Jan 2025"}
+    first = send(client, "POST", "/cases", bearer["clerk"], opening)
+    assert first.status_code == 201, first.get_json()
+    before = snapshot(practice)
+    again = send(client, "POST", "/cases", bearer["clerk"], opening)
+    assert again.status_code == 409
+    error = again.get_json()["error"]
+    assert (error["code"], error["field"]) == ("conflict", "allow_duplicate")
+    assert error["existing_case"] == "EE-APMBC-2025"
+    assert "EE-APMBC-2025 is already an open withdrawal case of Estonia" in error["message"]
+    assert snapshot(practice) == before
+    loose = send(client, "POST", "/cases", bearer["clerk"], {**opening, "allow_duplicate": "yes"})
+    assert loose.status_code == 400  # only an explicit true says so
+    second = send(client, "POST", "/cases", bearer["clerk"], {**opening, "allow_duplicate": True})
+    assert second.status_code == 201
+    assert second.get_json()["reference"] == "EE-APMBC-2025-2"

@@ -71,6 +71,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
         "occurred_on",
         "evidence.bill",
         "evidence.source",
+        "evidence.source_url",
         "evidence.confidence",
         "comment",
     }
@@ -122,8 +123,11 @@ def test_a_missing_required_evidence_is_shown_next_to_its_field_and_nothing_is_s
     step = element(html_of(response), "article", "step-adopt")
     votes_for = field_of(step, "evidence.votes_for")
     assert "has-error" in votes_for
-    assert re.search(r'<p class="error"[^>]*>evidence\.votes_for: required', votes_for)
-    assert "Nothing was saved" in step
+    # Beside the field, without its name; at the top of the page, by its label.
+    refused = r'<p class="error"[^>]*>required for &#39;Law adopted \(final vote\)&#39;'
+    assert re.search(refused, votes_for)
+    assert "Nothing was saved.</strong> Votes for: required for" in html_of(response)
+    assert "autofocus" in votes_for
     assert "has-error" not in field_of(step, "evidence.votes_against")
     # What the clerk typed is kept.
     assert 'value="14"' in field_of(step, "evidence.votes_against")
@@ -134,7 +138,10 @@ def test_a_missing_required_evidence_is_shown_next_to_its_field_and_nothing_is_s
 
 @pytest.mark.parametrize(
     ("occurred_on", "message"),
-    [("2026-02-30", "is not a date; use YYYY-MM-DD"), ("2026-12-01", "lies after today")],
+    [
+        ("2026-02-30", "is not a date; write it as 2025-05-01 (YYYY-MM-DD) or 1 May 2025"),
+        ("2026-12-01", "lies after today"),
+    ],
 )
 def test_a_wrong_date_is_shown_next_to_the_date_field(
     in_parliament: Tracker,
@@ -225,14 +232,14 @@ def test_the_case_page_shows_dates_and_how_the_effective_date_was_computed(
     assert f"<h1>{LV}</h1>" in page
     assert "Latvia" in page
     assert "<dd><strong>27 Dec 2025</strong>" in page
-    assert "2025-06-27 + 6 months, APMBC Art. 20(3)" in page
+    assert "27 Jun 2025 + 6 months, APMBC Art. 20(3)" in page  # as the pages write dates
     assert "<dt>Instrument received by the depositary</dt><dd>27 Jun 2025</dd>" in page
     # The procedure began in March 2025; the record was opened (seeded) on the day of the demo.
     assert "<dt>Procedure began</dt><dd>25 Mar 2025" in page
     assert "<dt>Record opened</dt><dd>27 Nov 2026 by system" in page
     adopt = element(page, "li", "event-4")
     assert "16 Apr 2025" in adopt
-    assert "<dt>votes for</dt><dd>66</dd><dt>votes against</dt><dd>14</dd>" in adopt
+    assert "<dt>Votes for</dt><dd>66</dd><dt>Votes against</dt><dd>14</dd>" in adopt
     # The proclamation's day is not settled in the sources: its bounds, not a made-up day.
     assert "between 23 Apr 2025 and 24 Apr 2025" in element(page, "li", "event-5")
     assert len(re.findall(r'<li id="event-\d+"', page)) == 6  # the steps; the opening is above
@@ -266,7 +273,7 @@ def test_an_admin_corrects_an_event_and_the_correction_shows_beside_it(
     before = snapshot(in_parliament)
     refused = submit(admin, form, occurred_on="2026-01-06")  # no reason
     assert refused.status_code == 422
-    assert "reason: say why the record is corrected" in html_of(refused)
+    assert "Reason: say why the record is corrected" in html_of(refused)
     assert snapshot(in_parliament) == before
     response = submit(admin, form, occurred_on="2026-01-06", reason="Tabled a day later.")
     assert location(response) == f"{CASE}#event-2"
@@ -274,7 +281,7 @@ def test_an_admin_corrects_an_event_and_the_correction_shows_beside_it(
     assert '<p class="when">6 Jan 2026</p>' in event
     assert "<strong>Corrected</strong> by admin" in event
     assert "Tabled a day later." in event
-    assert "occurred on → 2026-01-06" in event
+    assert "date → 6 Jan 2026" in event
     assert "As first recorded: 5 Jan 2026" in event
 
 
@@ -342,5 +349,6 @@ def test_a_case_opened_today_on_the_form_takes_its_2025_history(
     assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
     assert "20 May 2025" in element(page, "li", "event-3")
     audit = html_of(signed_in("viewer").get("/audit?case=HU-ROME-STATUTE-2026"))
-    [opening] = [row for row in audit.split("<tr>") if "Case record opened" in row]
+    rows = audit.split("<tbody>", 1)[1].split("<tr>")
+    [opening] = [row for row in rows if "Case record opened" in row]
     assert "HU-ROME-STATUTE-2026</a> #1" in opening and '"By">clerk<' in opening

@@ -121,7 +121,8 @@ def test_a_bad_audit_page_position_is_a_400_naming_it(
 ) -> None:
     response = signed_in("viewer").get("/audit", query_string={name: value})
     assert response.status_code == 400
-    assert f"{name}: {value!r} is not a position in the log" in unescape(html_of(response))
+    label = f"Page position ({name.replace('_', ' ')})"  # the page names it by its label
+    assert f"{label}: {value!r} is not a position in the log" in unescape(html_of(response))
 
 
 @pytest.mark.parametrize("value", BAD_PAGES)
@@ -149,7 +150,8 @@ def test_a_bad_expected_version_in_the_step_form_is_refused_naming_it(
     data = {"trigger": "submit_to_parliament", "occurred_on": "2026-01-05"}
     response = post(clerk, f"/cases/{PRACTICE}/steps", {**data, "expected_version": version})
     assert 400 <= response.status_code < 500
-    assert "expected_version: a whole number from 1 to 2147483647" in html_of(response)
+    page = unescape(html_of(response))
+    assert "The case's version the form was made from: a whole number from 1 to 2147483647" in page
     assert "Recorded:" not in html_of(response)
 
 

@@ -50,7 +50,10 @@ READING = {
 # chosen so that each allowed role's request succeeds after the others' (e.g. a reading can be
 # recorded twice, a new case gets a fresh reference).
 POST_TABLE: dict[str, tuple[dict[str, str], tuple[int, int, int, int]]] = {
-    "/cases/new": ({"country": "FI", "treaty": "apmbc"}, (SIGN_IN, NO, 302, 302)),
+    "/cases/new": (
+        {"country": "FI", "treaty": "apmbc", "allow_duplicate": "y"},  # by each role in turn
+        (SIGN_IN, NO, 302, 302),
+    ),
     f"/cases/{PRACTICE}/steps": (READING, (SIGN_IN, NO, 302, 302)),
     f"/cases/{PRACTICE}/events/2/correction": (
         {"reason": "the bill number was wrong", "comment": "Bill 123/Lm14"},
