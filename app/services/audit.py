@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -18,6 +18,7 @@ from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
+from app.services.documents import file_break, with_documents
 from app.services.paging import Page
 from app.services.spreadsheet import csv_chunks
 
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     "evidence",
     "prev_hash",
     "hash",
+    "documents",
 )
 
 
@@ -105,6 +107,11 @@ def _record(row: Row[Any]) -> EventRecord:
     return EventRecord(*values)
 
 
+def _records(session: Session, rows: Iterable[Row[Any]]) -> Iterator[EventRecord]:
+    """The rows as records, with their documents (read a batch of events at a time)."""
+    return with_documents(session, ((_record(row), row.id) for row in rows))
+
+
 EventPage = Page[EventRecord]
 
 
@@ -121,7 +128,7 @@ def search_events(
             .offset((page - 1) * per_page)
             .limit(per_page)
         )
-        items = [_record(row) for row in rows]
+        items = list(_records(session, rows))
     return EventPage(items, total, page, per_page)
 
 
@@ -159,8 +166,9 @@ def browse_events(
     )
     with tracker.snapshot() as session:
         rows = list(session.execute(query.order_by(*order).limit(per_page + 1)))
-    more = len(rows) > per_page
-    found = [(_record(row), row.id) for row in rows[:per_page]]
+        more = len(rows) > per_page
+        records = _records(session, rows[:per_page])
+        found = [(record, row.id) for record, row in zip(records, rows, strict=False)]
     if forward:
         found.reverse()
     first = _cursor(*found[0]) if found else None
@@ -194,7 +202,7 @@ def _all_records(
     query = (where or EventFilter()).apply(_log_query())
     query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
     with tracker.snapshot() as session:
-        yield from map(_record, session.execute(query))
+        yield from _records(session, session.execute(query))
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
@@ -207,7 +215,7 @@ def verify_audit(tracker: Tracker) -> AuditResult:
             select(Case).order_by(Case.reference).execution_options(yield_per=500)
         )
         query = _log_query().order_by(Case.reference, Event.seq).execution_options(yield_per=500)
-        records = map(_record, session.execute(query))
+        records = _records(session, session.execute(query))
         chains = groupby(records, key=lambda r: r.case_reference)
         reference, chain = next(chains, (None, iter(())))
         for row in rows:
@@ -219,6 +227,7 @@ def verify_audit(tracker: Tracker) -> AuditResult:
             cases, events = cases + 1, events + len(found_chain)
             found = verify_chain(found_chain, row.last_hash or "", row.reference)
             found = found or _projection_break(tracker, session, row, found_chain)
+            found = found or file_break(tracker.documents, found_chain)
             if found is not None:
                 return AuditResult(cases, events, found)
             session.expunge(row)  # a million events in one snapshot, in flat memory
@@ -261,6 +270,7 @@ def _csv(records: Iterator[EventRecord]) -> Iterator[str]:
 def _csv_row(record: EventRecord) -> dict[str, object]:
     row = record.to_json()
     row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
+    row["documents"] = json.dumps(row["documents"], ensure_ascii=False) if row["documents"] else ""
     return row
 
 

@@ -20,6 +20,7 @@ from app.domain.errors import Conflict, DefinitionError, NotFound, Unavailable
 from app.domain.loader import Registry, workflow_from_definition
 from app.persistence.database import refuses_writes, snapshot_options, unreachable
 from app.persistence.models import WorkflowDefinition
+from app.services.document_store import DocumentStore
 
 
 def _stored_definition(session: Session, name: str, version: str) -> WorkflowDefinition | None:
@@ -58,6 +59,7 @@ class Tracker:
     load_registry: Callable[[], Registry]
     today: Callable[[], date] = utc_today
     engines: Engines = field(default_factory=Engines)
+    documents: DocumentStore | None = None  # where attached files lie (none: not configured)
 
     _case_workflows: dict[tuple[str, str], Workflow] = field(default_factory=dict, repr=False)
 

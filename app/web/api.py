@@ -33,6 +33,7 @@ from app.web.api_requests import (
     PageQuery,
     PendingQuery,
 )
+from app.web.documents import decoded_documents, with_document_urls
 from app.web.status import http_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -146,13 +147,14 @@ def open_case() -> ResponseReturnValue:
 @bp.get("/cases/<reference>")
 def get_case(reference: str) -> ResponseReturnValue:
     as_of = _day(query(CaseReadQuery).as_of, "as_of")
-    return queries.get_case(tracker_of(), reference, as_of).to_json()
+    return with_document_urls(queries.get_case(tracker_of(), reference, as_of).to_json())
 
 
 @bp.post("/cases/<reference>/events")
 def record_event(reference: str) -> ResponseReturnValue:
     data = body()
     new = parsed(NewEvent, data)
+    uploads = decoded_documents(new.documents or [])
     answer, replayed = once(
         tracker_of(),
         caller().name,
@@ -167,9 +169,10 @@ def record_event(reference: str) -> ResponseReturnValue:
             new.evidence or {},
             new.expected_version,
             idempotency,
+            documents=uploads,
         ),
     )
-    return answer, 201, replayed
+    return with_document_urls(answer), 201, replayed
 
 
 @bp.get("/pending")
@@ -202,7 +205,8 @@ def events() -> ResponseReturnValue:
         until=_day(asked.until, "until"),
     )
     found = audit.search_events(tracker_of(), where, asked.page, asked.per_page)
-    return _listing("api.events", found, [e.to_json() for e in found.items])
+    items = [with_document_urls(e.to_json()) for e in found.items]
+    return _listing("api.events", found, items)
 
 
 @bp.get("/audit/verify")

@@ -73,6 +73,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
         "evidence.source",
         "evidence.confidence",
         "comment",
+        "documents",
     }
     response = submit(
         clerk,
