@@ -19,6 +19,8 @@ ALLOWED = {PDF: "PDF", PNG: "PNG image", JPEG: "JPEG image", TEXT: "plain text (
 MAX_NAME = 200
 _SIGNATURES = ((b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG))
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+# Plain text has no NUL and no control character but tab, line feed, form feed, carriage return
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -58,17 +60,15 @@ def allowed_types() -> str:
 
 def sniff(content: bytes) -> str | None:
     """The media type the bytes themselves show (magic numbers; text is UTF-8 without NUL
-    bytes), or None for any other content."""
+    bytes or other control characters but whitespace), or None for any other content."""
     for signature, media_type in _SIGNATURES:
         if content.startswith(signature):
             return media_type
-    if b"\x00" in content:
-        return None
     try:
-        content.decode("utf-8")
+        text = content.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return TEXT
+    return None if _BINARY.search(text) else TEXT
 
 
 def clean_name(raw: str) -> str:
@@ -107,11 +107,10 @@ def check_document(raw_name: str, content: bytes, max_bytes: int) -> DocumentRef
     (its size against the limit, its type against the allowed ones)."""
     name = clean_name(raw_name)
     if len(content) > max_bytes:
-        raise InvalidInput(
-            f"{LABEL}: {name} is {size_in_words(len(content))}; the limit is "
-            f"{size_in_words(max_bytes)} per file",
-            field=FIELD,
-        )
+        size, limit = size_in_words(len(content)), size_in_words(max_bytes)
+        if size == limit:  # 10.04 MB against 10 MB: say how much more
+            size = f"{len(content):,} bytes"
+        raise InvalidInput(f"{LABEL}: {name} is {size}; the limit is {limit} per file", FIELD)
     if not content:
         raise InvalidInput(f"{LABEL}: {name} is empty", field=FIELD)
     media_type = sniff(content)
