@@ -100,7 +100,7 @@ def test_a_file_of_a_refused_type_is_refused_naming_the_allowed_types() -> None:
 
 
 def test_an_empty_file_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="empty.txt is empty"):
+    with pytest.raises(InvalidInput, match=r"empty\.txt is empty"):
         check_document("empty.txt", b"", max_bytes=2000)
 
 
