@@ -52,6 +52,27 @@ def store_files(tracker: Tracker, files: Sequence[CheckedFile]) -> None:
         store_of(tracker).put(file.ref.sha256, file.content)
 
 
+def stored_documents(
+    tracker: Tracker, wanted: Sequence[tuple[str, str]]
+) -> tuple[DocumentRef, ...]:
+    """The references of files already in the store (an import's, copied there with the
+    export), each checked as an upload is; InvalidInput naming one missing or altered."""
+    if not wanted:
+        return ()
+    store = store_of(tracker)
+    uploads = []
+    for sha256, name in wanted:
+        problem = store.problem(sha256) if SHA256.fullmatch(sha256) else "not a SHA-256"
+        if problem is not None:
+            raise InvalidInput(
+                f"{LABEL}: {name} ({sha256}): {problem}; copy the document files into the "
+                "document folder (DOCUMENTS_PATH) before importing",
+                FIELD,
+            )
+        uploads.append((name, store.path_of(sha256).read_bytes()))
+    return tuple(c.ref for c in check_uploads(tracker, uploads))
+
+
 @dataclass(frozen=True)
 class Download:
     """A document to serve: its reference and where its file lies."""

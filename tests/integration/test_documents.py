@@ -4,6 +4,8 @@ in the database, checked by `audit verify`, and carried by a backup."""
 from __future__ import annotations
 
 import hashlib
+import io
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -23,6 +25,8 @@ from app.services.context import Tracker
 from app.services.document_store import DocumentStore
 from app.services.documents import find_document
 from app.services.queries import get_case
+from app.services.transfer import export_cases, import_cases
+from app.services.users import create_user
 from tests.integration.conftest import SQLITE_ONLY, total_rows
 
 DOCS = cast(Table, EventDocument.__table__)
@@ -230,3 +234,35 @@ def fresh_tracker(registry: Any, today: Any, tmp_path: Path) -> Iterator[Callabl
     yield make
     for engine in engines:
         engine.dispose()
+
+
+def _export(tracker: Tracker, fmt: str) -> bytes:
+    out = io.StringIO()
+    export_cases(tracker, fmt, out)
+    return out.getvalue().encode()
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_an_exported_case_carries_its_documents_and_imports_them_from_the_folder(
+    documented: Tracker,
+    store: DocumentStore,
+    tmp_path: Path,
+    fresh_tracker: Callable[[], Tracker],
+    fmt: str,
+) -> None:
+    exported = _export(documented, fmt)
+    elsewhere = fresh_tracker()
+    create_user(elsewhere, "clerk", "clerk", "correct horse battery")
+    elsewhere.documents = DocumentStore(tmp_path / "elsewhere")
+    report = import_cases(elsewhere, io.BytesIO(exported), fmt, "clerk")
+    assert report.cases == [] and len(report.refused) == 1
+    assert "instrument.pdf" in report.refused[0].message
+    assert "copy the document files" in report.refused[0].message
+
+    shutil.copytree(store.root, elsewhere.documents.root, dirs_exist_ok=True)
+    report = import_cases(elsewhere, io.BytesIO(exported), fmt, "clerk")
+    assert report.cases == [REF], report.to_json()
+    imported = get_case(elsewhere, REF).history[-1].documents
+    assert imported == get_case(documented, REF).history[-1].documents
+    assert verify_audit(elsewhere).intact
