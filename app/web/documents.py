@@ -32,7 +32,7 @@ UPLOAD_ENDPOINTS = {"cases.advance": 1.0, "api.record_event": 4 / 3}
 DOWNLOAD_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "private, max-age=3600",
+    "Cache-Control": "private, no-cache",  # kept, but asked again: the access check holds
 }
 
 
@@ -123,14 +123,14 @@ def decoded_documents(documents: Sequence[NewDocument]) -> list[Upload]:
     for a body larger than the usual limit without them)."""
     refuse_large_fields(len(request.get_data()) - sum(len(d.content_base64) for d in documents))
     found = []
-    for n, document in enumerate(documents):
+    for document in documents:
         try:
             content = b64decode(document.content_base64, validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(
                 400,
                 "malformed",
-                f"{FIELD}[{n}].content_base64: {LABEL}: {document.name}: not base64 (RFC 4648)",
+                f"{LABEL}: {document.name}: its content_base64 is not base64 (RFC 4648)",
                 FIELD,
             ) from None
         found.append((document.name, content))
