@@ -72,6 +72,12 @@ class Config:
     CHECKPOINT_LOG_FILE: Path = Path(
         os.environ.get("CHECKPOINT_LOG_FILE", INSTANCE_DIR / "checkpoints.jsonl")
     )
+    # Documents attached to events: stored under DOCUMENTS_PATH, each file named by its SHA-256
+    # (outside the database and its backups: copy the folder with them); a file larger than
+    # MAX_DOCUMENT_BYTES, or more than MAX_DOCUMENTS_PER_STEP files on one step, are refused.
+    DOCUMENTS_PATH: Path = Path(os.environ.get("DOCUMENTS_PATH", INSTANCE_DIR / "documents"))
+    MAX_DOCUMENT_BYTES: int = int(os.environ.get("MAX_DOCUMENT_BYTES", 10_000_000))
+    MAX_DOCUMENTS_PER_STEP: int = int(os.environ.get("MAX_DOCUMENTS_PER_STEP", 5))
     # The web and CLI refuse to work on a database whose schema is not at Alembic's head.
     CHECK_SCHEMA: bool = True
     TESTING: bool = False

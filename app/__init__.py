@@ -16,6 +16,7 @@ from app.domain.loader import load_registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import require_current_schema
 from app.services.context import Tracker
+from app.services.document_store import DocumentStore
 from config import INSTANCE_DIR, Config, refuse_unsafe
 
 
@@ -32,7 +33,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     registry_dir = Path(app.config["WORKFLOWS_DIR"])
     app.extensions["db_engine"] = engine
     app.extensions["tracker"] = Tracker(
-        make_session_factory(engine), partial(load_registry, registry_dir)
+        make_session_factory(engine),
+        partial(load_registry, registry_dir),
+        documents=DocumentStore(
+            Path(app.config["DOCUMENTS_PATH"]),
+            app.config["MAX_DOCUMENT_BYTES"],
+            app.config["MAX_DOCUMENTS_PER_STEP"],
+        ),
     )
     if app.config["CHECK_SCHEMA"] and click.get_current_context(silent=True) is None:
         require_current_schema(engine, app.config["MIGRATIONS_DIR"])

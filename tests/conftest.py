@@ -171,6 +171,7 @@ def app(migrated_url: str, tracker: Tracker, tmp_path: Path):  # type: ignore[no
             "TESTING": True,
             "CHECKPOINT_KEY_FILE": tmp_path / "checkpoint_key",
             "CHECKPOINT_LOG_FILE": tmp_path / "checkpoints.jsonl",
+            "DOCUMENTS_PATH": tmp_path / "documents",
         }
     )
     flask_app.extensions["tracker"].today = tracker.today

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from app.domain.documents import DocumentRef
+
 GENESIS = "0" * 64
 
 
@@ -29,6 +31,7 @@ class EventRecord:
     evidence: Mapping[str, Any] = field(default_factory=dict)
     prev_hash: str = GENESIS
     hash: str = ""
+    documents: tuple[DocumentRef, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The event as the case JSON and the audit export show it."""
@@ -46,6 +49,7 @@ class EventRecord:
             "evidence": dict(self.evidence),
             "prev_hash": self.prev_hash,
             "hash": self.hash,
+            "documents": [d.to_json() for d in self.documents],
         }
 
 
@@ -65,9 +69,12 @@ def from_utc_iso(text: str) -> datetime:
 
 
 def compute_hash(record: EventRecord) -> str:
-    """SHA-256 over the canonical JSON of every field but the hash itself."""
+    """SHA-256 over the canonical JSON of every field but the hash itself; an event without
+    documents hashes as events did before documents existed."""
     body = record.to_json()
     del body["hash"]
+    if not body["documents"]:
+        del body["documents"]
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

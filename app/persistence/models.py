@@ -168,6 +168,28 @@ class Event(Base):
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User] = relationship(lazy="joined")
+    documents: Mapped[list[EventDocument]] = relationship(
+        order_by="EventDocument.position", lazy="selectin"
+    )
+
+
+class EventDocument(Base):
+    """A file attached to an event when it was recorded; append-only like events (triggers
+    in the migration). The file itself lies in the document store, named by its sha256."""
+
+    __tablename__ = "event_documents"
+    __table_args__ = (
+        UniqueConstraint("event_id", "position", name="uq_event_documents_event_id_position"),
+        CheckConstraint("size >= 0", name="size_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
 
 
 class WorkflowDefinition(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -19,6 +19,7 @@ from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
+from app.services.documents import file_break, with_documents
 from app.services.labels import event_words, workflows_of
 from app.services.spreadsheet import csv_chunks
 
@@ -40,6 +41,7 @@ CSV_COLUMNS = (
     "evidence",
     "prev_hash",
     "hash",
+    "documents",
 )
 
 
@@ -109,6 +111,11 @@ def _record(row: Row[Any]) -> EventRecord:
     return EventRecord(*values)
 
 
+def _records(session: Session, rows: Iterable[Row[Any]]) -> Iterator[EventRecord]:
+    """The rows as records, with their documents (read a batch of events at a time)."""
+    return with_documents(session, ((_record(row), row.id) for row in rows))
+
+
 @dataclass(frozen=True)
 class EventSlice:
     """A page of the log, newest first, and the positions to read on from: the page of newer
@@ -143,8 +150,9 @@ def browse_events(
     )
     with tracker.snapshot() as session:
         rows = list(session.execute(query.order_by(*order).limit(per_page + 1)))
-    more = len(rows) > per_page
-    found = [(_record(row), row.id) for row in rows[:per_page]]
+        more = len(rows) > per_page
+        records = _records(session, rows[:per_page])
+        found = [(record, row.id) for record, row in zip(records, rows, strict=False)]
     if forward:
         found.reverse()
     first = _cursor(*found[0]) if found else None
@@ -181,7 +189,7 @@ def _all_records(
     query = (where or EventFilter()).apply(_log_query())
     query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
     with tracker.snapshot() as session:  # Core rows: no ORM loading for a plain column list
-        yield from map(_record, session.connection().execute(query))
+        yield from _records(session, session.connection().execute(query))
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
@@ -196,7 +204,7 @@ def verify_audit(tracker: Tracker) -> AuditResult:
             select(Case.__table__).order_by(Case.reference).execution_options(yield_per=500)
         )
         query = _log_query().order_by(Case.reference, Event.seq).execution_options(yield_per=500)
-        records = map(_record, connection.execute(query))
+        records = _records(session, connection.execute(query))
         chains = groupby(records, key=lambda r: r.case_reference)
         reference, chain = next(chains, (None, iter(())))
         for row in rows:
@@ -208,6 +216,7 @@ def verify_audit(tracker: Tracker) -> AuditResult:
             cases, events = cases + 1, events + len(found_chain)
             found = verify_chain(found_chain, row.last_hash or "", row.reference)
             found = found or _projection_break(tracker, session, row, found_chain)
+            found = found or file_break(tracker.documents, found_chain)
             if found is not None:
                 return AuditResult(cases, events, found)
     return AuditResult(cases, events, None)
@@ -262,6 +271,7 @@ def _csv_row(record: EventRecord, flow: Workflow | None) -> dict[str, object]:
     row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
     words = event_words(flow, record)
     row.update(step=words.step, from_stage=words.from_stage, to_stage=words.to_stage)
+    row["documents"] = json.dumps(row["documents"], ensure_ascii=False) if row["documents"] else ""
     return row
 
 

@@ -37,7 +37,7 @@ __all__ = ["BackupRefused", "BackupSummary", "restore_backup", "verify_backup", 
 
 BATCH = 1000
 # Events by case and sequence, so that a restore checks each case's chain as it streams past.
-ORDER_BY = {"events": ("case_id", "seq")}
+ORDER_BY = {"events": ("case_id", "seq"), "event_documents": ("event_id", "position")}
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Date, Table
 
 from app.domain.audit import EventRecord, from_utc_iso, utc_iso, verify_chain
+from app.domain.documents import DocumentRef
 from app.domain.errors import DomainError
 from app.persistence.models import SYSTEM_ACTOR, Base, UTCDateTime
 
@@ -20,11 +21,11 @@ FORMAT = "withdrawal-tracker-backup"
 FORMAT_VERSION = 1
 # In foreign-key order, which is the order a restore inserts them in.
 TABLES = (
-    "users", "api_tokens", "workflow_definitions", "cases", "events",
+    "users", "api_tokens", "workflow_definitions", "cases", "events", "event_documents",
     "case_groups", "case_group_members",
 )  # fmt: skip
 # Tables added since format 1 began: a backup made before them has no count for them (none).
-LATER = frozenset({"case_groups", "case_group_members"})
+LATER = frozenset({"case_groups", "case_group_members", "event_documents"})
 # Session tokens are not kept: after a restore every user signs in again.
 LEFT_OUT = {"users": frozenset({"session_token"})}
 
@@ -161,7 +162,9 @@ class Parser:
 
 
 class Chains:
-    """Every case's hash chain, checked as its events stream past in case and seq order."""
+    """Every case's hash chain, checked as its events stream past in case and seq order. The
+    event_documents rows come after all events, so a chain that does not verify without its
+    documents is kept (with its event ids) and checked again with them at the end."""
 
     def __init__(self) -> None:
         self.users: dict[int, str] = {}
@@ -169,6 +172,9 @@ class Chains:
         self.checked: set[int] = set()
         self.case_id: int | None = None
         self.records: list[EventRecord] = []
+        self.event_ids: list[int] = []
+        self.waiting: dict[int, list[tuple[int, EventRecord]]] = {}
+        self.documents: dict[int, list[DocumentRef]] = {}
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
         """Take in one row: users and cases are remembered, events checked case by case."""
@@ -183,6 +189,11 @@ class Chains:
                     raise BackupRefused(f"file: event {row['id']} of an unknown or earlier case")
                 self.case_id = row["case_id"]
             self.records.append(self._record(row))
+            self.event_ids.append(row["id"])
+        elif table == "event_documents":
+            self._close()
+            ref = DocumentRef(row["sha256"], row["name"], row["media_type"], row["size"])
+            self.documents.setdefault(row["event_id"], []).append(ref)
 
     def _record(self, row: Mapping[str, Any]) -> EventRecord:
         if row["actor_id"] not in self.users:
@@ -198,18 +209,30 @@ class Chains:
     def _close(self) -> None:
         if self.case_id is not None:
             reference, head = self.cases[self.case_id]
-            self._verify(self.records, head or "", reference)
+            if verify_chain(self.records, head or "", reference) is not None:
+                self.waiting[self.case_id] = list(zip(self.event_ids, self.records, strict=True))
             self.checked.add(self.case_id)
-        self.case_id, self.records = None, []
+        self.case_id, self.records, self.event_ids = None, [], []
 
     def _verify(self, records: list[EventRecord], head: str, reference: str) -> None:
         broken = verify_chain(records, head, reference)
         if broken is not None:
             raise BackupRefused(f"chain: {broken}", field="chain")
 
+    def _verify_waiting(self) -> None:
+        for case_id, events in self.waiting.items():
+            reference, head = self.cases[case_id]
+            records = [
+                replace(r, documents=tuple(self.documents.get(event_id, ())))
+                for event_id, r in events
+            ]
+            self._verify(records, head or "", reference)
+
     def finish(self) -> None:
-        """Check the last case, the cases whose events are all missing, the system user."""
+        """Check the last case, the chains waiting for their documents, the cases whose
+        events are all missing, the system user."""
         self._close()
+        self._verify_waiting()
         for case_id, (reference, head) in sorted(self.cases.items(), key=lambda c: c[1][0]):
             if case_id not in self.checked and head is not None:
                 self._verify([], head, reference)

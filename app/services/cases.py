@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
@@ -17,6 +17,7 @@ from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import PRACTICE_COUNTRY, check_country, country_name
 from app.domain.definitions import IN_FORCE_SINCE_KEY, Transition, Workflow
+from app.domain.documents import DocumentRef
 from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput, NotAllowed
 from app.domain.history import (
     CORRECT,
@@ -31,6 +32,7 @@ from app.domain.history import (
 from app.persistence.models import Case, User
 from app.services import cascade
 from app.services.context import Tracker
+from app.services.documents import Upload, check_uploads, store_files
 from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
     append_event,
@@ -242,17 +244,22 @@ def advance(
     evidence: Mapping[str, object] | None = None,
     expected_version: int | None = None,
     idempotency: Idempotency | None = None,
+    documents: Sequence[Upload] = (),
 ) -> CaseView:
-    """Record that a case took a step on `occurred_on`, with its evidence (and, with
-    `idempotency`, the answer under its key in the same transaction)."""
+    """Record that a case took a step on `occurred_on`, with its evidence and documents (and,
+    with `idempotency`, the answer under its key in the same transaction). The documents are
+    checked first; their files are on disk before the event commits: a step refused after
+    that (or a failed commit) leaves at most a file no event names, which is harmless."""
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
+    files = check_uploads(tracker, documents)
     with tracker.transaction() as session:
         row = load_case(session, reference)
         check_version(row, expected_version)
         user = active_user(session, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
-        new = NewStep(trigger, span, comment, evidence)
+        new = NewStep(trigger, span, comment, evidence, tuple(f.ref for f in files))
         recorded = record_cascading(tracker, session, writing, user, new)
+        store_files(tracker, files)
         # the opening says when the procedure began only while no step does (never, after one)
         opening = opening_record(session, row) if writing.state.began_on is None else None
         view = projected_view(tracker, session, row, opening, recorded)
@@ -274,6 +281,7 @@ class NewStep:
     span: DateSpan
     comment: str = ""
     evidence: Mapping[str, object] | None = None
+    documents: tuple[DocumentRef, ...] = ()
 
 
 @dataclass
@@ -316,7 +324,7 @@ def record_step(
         evidence=transition.parse_evidence(with_in_force_since(case.row, transition, new.evidence)),
     )
     moved = apply_step(engine, case.state, step, today or tracker.today())
-    recorded = append_event(session, case.row, step, moved.state, user)
+    recorded = append_event(session, case.row, step, moved.state, user, new.documents)
     project(case.row, case.flow, moved)
     case.state = moved
     return recorded

@@ -25,6 +25,7 @@ from app.persistence.database import (
     violated_constraint,
 )
 from app.persistence.models import Base, WorkflowDefinition
+from app.services.document_store import DocumentStore
 
 
 def _stored_definition(session: Session, name: str, version: str) -> WorkflowDefinition | None:
@@ -63,6 +64,7 @@ class Tracker:
     load_registry: Callable[[], Registry]
     today: Callable[[], date] = utc_today
     engines: Engines = field(default_factory=Engines)
+    documents: DocumentStore | None = None  # where attached files lie (none: not configured)
 
     _case_workflows: dict[tuple[str, str], Workflow] = field(default_factory=dict, repr=False)
 

@@ -3,6 +3,7 @@ as the next hash-chained row, and rewriting the case's projection."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from app.domain.audit import GENESIS, EventRecord, compute_hash
 from app.domain.case import CaseState, Step
 from app.domain.definitions import Workflow
+from app.domain.documents import DocumentRef
 from app.domain.errors import Conflict
 from app.domain.projection import projection, state_from_json
-from app.persistence.models import Case, Event, User
+from app.persistence.models import Case, Event, EventDocument, User
 from app.services.context import Tracker
 
 
@@ -59,7 +61,12 @@ def to_record(reference: str, e: Event) -> EventRecord:
         evidence=e.evidence,
         prev_hash=e.prev_hash,
         hash=e.hash,
+        documents=tuple(document_ref(d) for d in e.documents),
     )
+
+
+def document_ref(row: EventDocument) -> DocumentRef:
+    return DocumentRef(row.sha256, row.name, row.media_type, row.size)
 
 
 def opening_record(session: Session, case: Case) -> EventRecord | None:
@@ -68,9 +75,17 @@ def opening_record(session: Session, case: Case) -> EventRecord | None:
     return None if event is None else to_record(case.reference, event)
 
 
-def append_event(session: Session, row: Case, step: Step, to_state: str, user: User) -> EventRecord:
-    """Add `step` as the case's next event, chained by its hash to the case's chain head; a
-    case not yet stored (its opening) is inserted with its head in one statement."""
+def append_event(
+    session: Session,
+    row: Case,
+    step: Step,
+    to_state: str,
+    user: User,
+    documents: Sequence[DocumentRef] = (),
+) -> EventRecord:
+    """Add `step` as the case's next event, chained by its hash to the case's chain head (its
+    documents' references part of what is hashed); a case not yet stored (its opening) is
+    inserted with its head in one statement."""
     record = EventRecord(
         case_reference=row.reference,
         seq=step.seq,
@@ -84,6 +99,7 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
         comment=step.comment,
         evidence=dict(step.evidence),
         prev_hash=row.last_hash or GENESIS,
+        documents=tuple(documents),
     )
     record = replace(record, hash=compute_hash(record))
     row.last_hash, row.event_count = record.hash, step.seq
@@ -104,6 +120,9 @@ def append_event(session: Session, row: Case, step: Step, to_state: str, user: U
             evidence=dict(record.evidence),
             prev_hash=record.prev_hash,
             hash=record.hash,
+            documents=[
+                EventDocument(position=n, **d.to_json()) for n, d in enumerate(documents, 1)
+            ],
         )
     )
     return record

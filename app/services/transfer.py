@@ -32,6 +32,7 @@ from app.services.cases import (
     record_step,
 )
 from app.services.context import Tracker
+from app.services.documents import stored_documents
 from app.services.recording import case_workflow, event_records, to_record
 from app.services.transfer_files import FORMATS, CaseReader, CaseSpec, Refused, write_cases
 from app.services.users import active_user, require_role
@@ -169,7 +170,8 @@ def _write(
         try:
             name = step.actor or importer.name
             users[name] = users.get(name) or active_user(session, name)
-            new = NewStep(step.trigger, _span(spec, i), step.comment, step.evidence)
+            documents = stored_documents(tracker, step.documents)
+            new = NewStep(step.trigger, _span(spec, i), step.comment, step.evidence, documents)
             record_step(tracker, session, writing, users[name], new)
         except DomainError as exc:
             where = f"{step.at[:-1]} ({step.trigger}): " if step.at else ""
@@ -256,14 +258,18 @@ def _exported(tracker: Tracker, session: Session, batch: int = 200) -> Iterator[
             events[e.case_id].append(e)
         for row in rows:
             records = [to_record(row.reference, e) for e in events[row.id]]
-            case = _case_json(row, case_workflow(tracker, session, row), steps_from_events(records))
+            documents = {r.seq: [d.to_json() for d in r.documents] for r in records if r.documents}
+            flow = case_workflow(tracker, session, row)
+            case = _case_json(row, flow, steps_from_events(records), documents)
             opening = next((r for r in records if r.trigger == OPEN), None)
             given = opening.evidence.get("began_on") if opening else None
             yield {**case, "began_on": given} if given and not case["steps"] else case
         last = rows[-1].id
 
 
-def _case_json(row: Case, flow: Workflow, steps: list[Step]) -> dict[str, Any]:
+def _case_json(
+    row: Case, flow: Workflow, steps: list[Step], documents: dict[int, list[dict[str, Any]]]
+) -> dict[str, Any]:
     return {
         "reference": row.reference,
         "country": row.country,
@@ -280,6 +286,7 @@ def _case_json(row: Case, flow: Workflow, steps: list[Step]) -> dict[str, Any]:
                 "actor": s.actor,
                 "comment": s.comment,
                 "evidence": dict(s.evidence),
+                **({"documents": documents[s.seq]} if s.seq in documents else {}),
             }
             for s in steps
         ],

@@ -24,12 +24,12 @@ CASE_KEYS = (
     "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
     "began_on", "note", "steps",
 )  # fmt: skip
-STEP_KEYS = ("trigger", "occurred_on", "actor", "comment", "evidence")
+STEP_KEYS = ("trigger", "occurred_on", "actor", "comment", "evidence", "documents")
 CASE_COLUMNS = (
     "reference", "country", "treaty", "workflow", "kind", "opened_on", "in_force_since",
     "began_on", "note",
 )  # fmt: skip
-STEP_COLUMNS = ("trigger", "occurred_on", "actor", "comment")
+STEP_COLUMNS = ("trigger", "occurred_on", "actor", "comment", "documents")
 REQUIRED_COLUMNS = ("country", "treaty", "trigger", "occurred_on")
 EVIDENCE_PREFIX = "evidence."
 
@@ -50,6 +50,7 @@ class StepSpec:
     actor: str | None = None
     comment: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
+    documents: tuple[tuple[str, str], ...] = ()  # (sha256, name): files in the document store
     at: str = ""  # where in its line, e.g. "steps[2]." in a JSON line; "" for a CSV row
 
 
@@ -277,15 +278,35 @@ def _step(number: int, data: dict[str, Any], at: str) -> StepSpec:
         actor=text.get("actor"),
         comment=text.get("comment", ""),
         evidence=dict(evidence),
+        documents=_documents(number, data.get("documents"), at),
         at=at,
     )
+
+
+def _documents(number: int, value: Any, at: str) -> tuple[tuple[str, str], ...]:
+    """A step's documents, [{"sha256", "name", ...}] (in CSV, that list as JSON text): the
+    files themselves are found in the document store by their SHA-256."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = None
+    shape = '[{"sha256": ..., "name": ...}] (the files copied into DOCUMENTS_PATH)'
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("sha256"), str) and isinstance(d.get("name"), str)
+        for d in value
+    ):
+        raise Refused(number, f"{at}documents", f"{at}documents: a list {shape}")
+    return tuple((d["sha256"], d["name"]) for d in value)
 
 
 def _texts(number: int, data: dict[str, Any], at: str, required: tuple[str, ...]) -> dict[str, str]:
     """The string values of `data`, stripped; a missing required one or a non-string refused."""
     out: dict[str, str] = {}
     for key, value in data.items():
-        if key in ("steps", "evidence") or value is None:
+        if key in ("steps", "evidence", "documents") or value is None:
             continue
         if not isinstance(value, str):
             raise Refused(number, at + key, f"{at}{key}: a string, got {json.dumps(value)}")
@@ -310,11 +331,16 @@ def write_cases(cases: Iterable[dict[str, Any]], fmt: str, out: IO[str], keys: l
         head = [case.get(k) or "" for k in CASE_COLUMNS]
         for step in case["steps"] or [{}]:
             evidence = step.get("evidence", {})
-            cells = [*head, *(step.get(k) or "" for k in STEP_COLUMNS)]
+            cells = [*head, *(_step_cell(step, k) for k in STEP_COLUMNS)]
             cells += [evidence.get(k, "") for k in keys]
             writer.writerow([safe_cell(c) for c in cells])
 
     return _count(cases, rows)
+
+
+def _step_cell(step: dict[str, Any], key: str) -> Any:
+    value = step.get(key) or ""
+    return json.dumps(value, ensure_ascii=False) if key == "documents" and value else value
 
 
 def _count(items: Iterable[dict[str, Any]], write: Callable[[dict[str, Any]], object]) -> int:

@@ -16,12 +16,14 @@ from app.persistence.migrate import SchemaNotCurrent
 from app.web import (
     admin,
     api,
+    api_documents,  # noqa: F401 (imported, its route joins the API's blueprint)
     api_groups,  # noqa: F401 (imported, its routes join the API's blueprint)
     audit,
     auth,
     calendar,
     case_list,
     cases,
+    documents,
     format,
     groups,
     imports,
@@ -57,6 +59,7 @@ ERROR_MESSAGES = {
 
 def register(app: Flask) -> None:
     csrf.init_app(app)
+    documents.register(app)  # its hook raises the upload routes' limit before CSRF reads
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
     blueprints = (
@@ -64,6 +67,7 @@ def register(app: Flask) -> None:
         pages,
         case_list,
         cases,
+        documents,
         groups,
         audit,
         admin,

@@ -33,6 +33,7 @@ from app.web.api_requests import (
     PageQuery,
     PendingQuery,
 )
+from app.web.documents import decoded_documents, with_document_urls
 from app.web.status import http_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -153,13 +154,14 @@ def open_case() -> ResponseReturnValue:
 @bp.get("/cases/<reference>")
 def get_case(reference: str) -> ResponseReturnValue:
     as_of = _day(query(CaseReadQuery).as_of, "as_of")
-    return queries.get_case(tracker_of(), reference, as_of).to_json()
+    return with_document_urls(queries.get_case(tracker_of(), reference, as_of).to_json())
 
 
 @bp.post("/cases/<reference>/events")
 def record_event(reference: str) -> ResponseReturnValue:
     data = body()
     new = parsed(NewEvent, data)
+    uploads = decoded_documents(new.documents or [])
     answer, replayed = once(
         tracker_of(),
         caller().name,
@@ -174,9 +176,10 @@ def record_event(reference: str) -> ResponseReturnValue:
             new.evidence or {},
             new.expected_version,
             idempotency,
+            documents=uploads,
         ),
     )
-    return answer, 201, replayed
+    return with_document_urls(answer), 201, replayed
 
 
 @bp.get("/pending")
@@ -212,7 +215,7 @@ def events() -> ResponseReturnValue:
         tracker_of(), where, older_than=asked.older_than, per_page=asked.per_page
     )
     following = _next_page("api.events", older_than=found.older) if found.older else None
-    items = [e.to_json() for e in found.items]
+    items = [with_document_urls(e.to_json()) for e in found.items]
     return _with_next({"items": items, "per_page": asked.per_page}, following)
 
 

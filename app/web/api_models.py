@@ -45,6 +45,16 @@ class AvailableTrigger(Step):
     evidence: list[EvidenceField]
 
 
+class Document(Answer):
+    """A file attached to an event when it was recorded; the event's hash covers all but url"""
+
+    sha256: Hash = Field(description="the SHA-256 of the file's bytes (its name in the store)")
+    name: str = Field(description="the name given, directories and control characters removed")
+    media_type: Literal["application/pdf", "image/png", "image/jpeg", "text/plain"]
+    size: Count = Field(description="in bytes")
+    url: str = Field(description="where a signed-in user downloads it")
+
+
 class Event(Answer):
     """One recorded event of the append-only, hash-chained log"""
 
@@ -63,6 +73,7 @@ class Event(Answer):
     evidence: dict[str, Any]
     prev_hash: Hash
     hash: Hash
+    documents: list[Document]
 
 
 class CaseStage(Answer):

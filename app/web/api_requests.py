@@ -75,8 +75,25 @@ class NewCase(Body):
     )
 
 
+class NewDocument(Body):
+    """A file attached to the step when it is recorded (never later): PDF, PNG, JPEG or UTF-8
+    plain text, its type read from its content"""
+
+    name: Filled = Field(
+        description="the file's name, shown and offered on download (directories are dropped)",
+        examples=["instrument.pdf"],
+    )
+    content_base64: str = Field(
+        description="the file's bytes, base64-encoded (RFC 4648); at most MAX_DOCUMENT_BYTES "
+        "(10 MB by default) once decoded",
+        json_schema_extra={"contentEncoding": "base64"},
+        examples=["JVBERi0xLjQK"],
+    )
+
+
 class NewEvent(Body):
-    """Records that the case took a step (trigger) on occurred_on, with its evidence"""
+    """Records that the case took a step (trigger) on occurred_on, with its evidence (and
+    documents)"""
 
     trigger: Filled = Field(
         description="one of the case's available_triggers", examples=["deposit"]
@@ -97,6 +114,9 @@ class NewEvent(Body):
     )
     expected_version: Annotated[int, Field(ge=1, le=INT_MAX)] | None = Field(
         None, description="the case's version as the caller saw it; if stale, 409"
+    )
+    documents: list[NewDocument] | None = Field(
+        None, description="files attached to the event; its hash covers their SHA-256"
     )
 
 
@@ -195,4 +215,4 @@ class NewGroupEvent(Body):
     )
 
 
-REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewEvent, NewGroup, NewGroupEvent)
+REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewDocument, NewEvent, NewGroup, NewGroupEvent)

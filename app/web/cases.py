@@ -23,6 +23,7 @@ from app.services.timeline import case_row
 from app.services.views import CaseView
 from app.web.auth import requires
 from app.web.diagram import render_diagram
+from app.web.documents import uploaded_files
 from app.web.format import dates_in, said, without_field
 from app.web.forms import ActionForm, OpenCaseForm
 from app.web.pages import optional_date
@@ -119,6 +120,7 @@ def advance(reference: str) -> Response | tuple[str, int]:
             request.form.get("comment", ""),
             form_evidence(),
             _version(),
+            documents=uploaded_files(),
         )
     except DomainError as exc:
         return _refused(reference, exc, trigger)

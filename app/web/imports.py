@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app import tracker_of
@@ -18,8 +18,7 @@ bp = Blueprint("imports", __name__)
 @requires("admin")
 def upload() -> tuple[str, int]:
     """Check (dry run) or import an uploaded file; the report lists every refused line."""
-    if request.method == "POST":
-        request.max_content_length = current_app.config["IMPORT_MAX_BYTES"]
+    # its larger request limit is set before the CSRF check reads the form (web/documents.py)
     form = ImportForm()
     if not form.validate_on_submit():
         return render_template("import.html", form=form), 422 if form.is_submitted() else 200

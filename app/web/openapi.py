@@ -93,6 +93,11 @@ PARAMETERS: dict[str, Schema] = {
         "(/api/v1/workflows/apmbc%2Fgeneric); both work",
         "schema": {**TEXT, "minLength": 1, "example": "apmbc/generic"},
     },
+    "sha256": {
+        "name": "sha256", "in": "path", "required": True,
+        "description": "the document's SHA-256, as the event's documents list it",
+        "schema": {**TEXT, "pattern": "^[0-9a-f]{64}$"},
+    },
     "slug": {
         "name": "slug", "in": "path", "required": True,
         "description": "the group's address, e.g. baltic-deposit-27-june-2025",
@@ -147,6 +152,17 @@ def _op(op_id: str, summary: str, ok: tuple[int, str, str], *errors: int, params
     return operation
 
 
+def _download() -> Schema:
+    """The download of a document: its bytes (as an attachment), not JSON."""
+    operation = _op("getDocument", "A document an event of the case carries, as an attachment "
+                    "(Content-Disposition), its type read from its content when it was recorded",
+                    (200, "Error", "The file"), 401, 404, params="reference sha256")  # fmt: skip
+    binary = {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    types = ("application/pdf", "image/png", "image/jpeg", "text/plain")
+    operation["responses"]["200"]["content"] = {media_type: binary for media_type in types}
+    return operation
+
+
 def _json(schema: Schema) -> Schema:
     return {"application/json": {"schema": schema}}
 
@@ -176,6 +192,7 @@ def _paths() -> dict[str, Any]:
                         params="reference csrf idempotency", body="NewEvent",
                         headers="Idempotent-Replayed"),
         },
+        "/api/v1/cases/{reference}/documents/{sha256}": {"get": _download()},
         "/api/v1/groups": {
             "get": _op("listGroups", "Groups of cases, with their members",
                        (200, "GroupList", "The groups"), 401),
@@ -308,12 +325,18 @@ def _operations(doc: dict[str, Any]) -> list[dict[str, Any]]:
                     "parameters": [(p, _label(p["schema"])) for p in params],
                     "body": _label(body["schema"]) if body else None,
                     "responses": [
-                        (code, r["description"], _label(r["content"]["application/json"]["schema"]))
+                        (code, r["description"], _label(_first_schema(r["content"])))
                         for code, r in op["responses"].items()
                     ],
                 }
             )
     return found
+
+
+def _first_schema(content: Schema) -> Schema:
+    """The schema of a response's JSON, or of its first media type (a download's)."""
+    found: Schema = content.get("application/json") or next(iter(content.values()))
+    return found["schema"]  # type: ignore[no-any-return]
 
 
 def _label(schema: Schema) -> str:

@@ -64,7 +64,7 @@ class LiveServer:
 def _serve(directory: Path) -> Iterator[LiveServer]:
     url = f"sqlite:///{directory / 'browser.sqlite3'}"
     upgrade(MIGRATIONS, url)
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "DOCUMENTS_PATH": directory / "docs"})
     tracker = tracker_of(app)
     # A fixed "today" (as the other tests use): the practice cases open on 1 Jan two years
     # before it, so the dates the tests record stay in the past, whatever the real date.

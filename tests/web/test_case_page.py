@@ -74,6 +74,7 @@ def test_a_clerk_records_a_step_and_sees_it_on_the_timeline(
         "evidence.source_url",
         "evidence.confidence",
         "comment",
+        "documents",
     }
     response = submit(
         clerk,
