@@ -1,5 +1,5 @@
 """Rewrite every case row's projection from its events, with the definition the case started
-with: after a migration that changes what the projection holds (0004, 0009), and after a
+with: after a migration that changes what the projection holds (0004, 0010), and after a
 restore of a backup made by an older version. The events are the truth; the row follows them."""
 
 from __future__ import annotations

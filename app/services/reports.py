@@ -57,5 +57,6 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
         for treaty, state, n in rows
     ]
     upcoming = pending_page(tracker, due_by=horizon, practice=practice, per_page=UPCOMING_SHOWN)
-    recent = browse_events(tracker, EventFilter(), per_page=RECENT_SHOWN).items
+    # the latest events by what they did: their documents are on the case pages
+    recent = browse_events(tracker, EventFilter(), per_page=RECENT_SHOWN, documents=False).items
     return Dashboard(counts, upcoming.items, upcoming.total, recent, today)

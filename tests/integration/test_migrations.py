@@ -146,7 +146,7 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(db_engine: Engi
 
 
 @SQLITE_ONLY
-def test_0009_rewrites_the_projection_an_older_version_left(
+def test_0010_rewrites_the_projection_an_older_version_left(
     db_engine: Engine, db_url: str, demo_rows: dict[str, list[dict[str, Any]]], registry: Registry
 ) -> None:
     # A database as the previous version left it: the parked law without its next date, and
@@ -157,7 +157,7 @@ def test_0009_rewrites_the_projection_an_older_version_left(
                           " WHERE reference = 'LV-ISTANBUL-2025'"))  # fmt: skip
         conn.execute(text("UPDATE cases SET clock_state = json_remove(clock_state, "
                           "'$.next_step_on', '$.follows_on', '$.follows_basis')"))  # fmt: skip
-    downgrade(MIGRATIONS, db_url, "0007")
+    downgrade(MIGRATIONS, db_url, "0009")
     tracker = Tracker(make_session_factory(db_engine), lambda: registry, today=lambda: TODAY)
     assert not verify_audit(tracker).intact  # the rows differ from the replay of their events
 

@@ -339,7 +339,7 @@ def test_an_imported_deposit_before_the_bar_is_refused_naming_the_first_allowed_
 
 
 def test_a_bad_in_force_since_is_refused_naming_the_field(tracker: Tracker) -> None:
-    line = {"country": "US", "treaty": "paris", "in_force_since": "4 Nov 2016", "steps": []}
+    line = {"country": "US", "treaty": "paris", "in_force_since": "04/11/2016", "steps": []}
     report = imported(tracker, json.dumps(line) + "\n")
     assert report.cases == []
     assert "in_force_since" in json.dumps(report.to_json())

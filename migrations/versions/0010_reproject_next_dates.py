@@ -1,8 +1,8 @@
 """the projection's new inputs: a step's next date outside the clock (a parked law) and a
 withdrawal that follows another treaty's (Paris Art. 28(3))
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-02
 
 No schema change: every case row's projection is rewritten from its events, so that the
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
