@@ -188,11 +188,15 @@ def _workflow_for(
     flow = registry.workflow(name)
     if flow.treaty.code != registry.treaty(treaty).code:
         raise InvalidInput(
-            f"workflow: {name} is for treaty {flow.treaty.code}, not {treaty}", field="workflow"
+            f"workflow: {flow.label} ({name}) is a procedure under the {flow.treaty.short_name}, "
+            f"not the {registry.treaty(treaty).short_name}",
+            field="workflow",
         )
     if flow.countries and country not in flow.countries and not practice:
+        whose = ", ".join(country_name(c) for c in flow.countries)
         raise InvalidInput(
-            f"workflow: {name} is the procedure of {', '.join(flow.countries)}, not {country}",
+            f"workflow: {flow.label} ({name}) is the procedure of {whose}, not of "
+            f"{country_name(country)}",
             field="workflow",
         )
     return flow

@@ -207,7 +207,7 @@ def test_opening_a_case_may_choose_its_procedure(seeded: Tracker, signed_in: Sig
     assert queries.get_case(seeded, reference).workflow.name == "apmbc/international-only"
     wrong = submit(clerk, form, country="EE", treaty="apmbc", workflow="apmbc/lv")
     assert wrong.status_code == 422
-    assert "is the procedure of LV, not EE" in html_of(wrong)
+    assert "is the procedure of Latvia, not of Estonia" in html_of(wrong)
 
 
 def test_a_second_open_case_of_a_country_and_treaty_is_named_and_must_be_confirmed(
