@@ -29,6 +29,7 @@ from app.domain.history import (
     replay,
     steps_from_events,
 )
+from app.persistence.database import serialize_on
 from app.persistence.models import Case, User
 from app.services import cascade
 from app.services.context import Tracker
@@ -93,8 +94,10 @@ def open_linked(tracker: Tracker, session: Session, user: User, row: Case) -> No
 
 
 def _refuse_duplicate(session: Session, opening: Opening) -> None:
-    """Refuse a second open case of the country under the treaty, of the same kind."""
+    """Refuse a second open case of the country under the treaty, of the same kind (two
+    openers at once take turns, so the second sees the first's case)."""
     flow = opening.flow
+    serialize_on(session, f"open {opening.country} {flow.treaty.code} {flow.kind}")
     existing = session.scalar(
         select(Case.reference)
         .where(

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from app.domain.errors import Conflict, DomainError
+from app.domain.errors import Conflict, DomainError, DuplicateCase
 from app.services.audit import verify_audit
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
@@ -115,6 +115,17 @@ def test_opening_the_same_case_at_once_never_fails_untidily(tracker: Tracker) ->
     assert wins
     assert len(set(wins)) == len(wins), "two cases got the same reference"
     assert set(wins) <= {"LV-APMBC-2026"} | {f"LV-APMBC-2026-{n}" for n in range(2, 10)}
+
+
+def test_of_openers_at_once_one_opens_and_the_others_are_told_of_its_case(
+    tracker: Tracker,
+) -> None:
+    results = race(THREADS, lambda i: open_case(tracker, "EE", "apmbc", "clerk").reference)
+
+    assert [r for r in results if isinstance(r, str)] == ["EE-APMBC-2026"]
+    refused = [r for r in results if not isinstance(r, str)]
+    assert len(refused) == THREADS - 1
+    assert all(isinstance(r, DuplicateCase) and r.existing == "EE-APMBC-2026" for r in refused)
 
 
 def test_writers_on_different_cases_never_conflict(tracker: Tracker, db_engine: Engine) -> None:
