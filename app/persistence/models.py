@@ -135,6 +135,7 @@ class Case(Base):
             "reference",
         ),
         Index("ix_cases_practice_treaty_state", "practice", "treaty", "state"),
+        Index("ix_cases_practice_country", "practice", "country"),
     )
     __mapper_args__ = {"version_id_col": version}
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.countries import check_country, countries_named
@@ -134,5 +134,5 @@ def listed(tracker: Tracker, session: Session, row: Case) -> dict[str, Any]:
 def case_countries(tracker: Tracker) -> list[str]:
     """The countries that have cases, by code."""
     with tracker.snapshot() as session:
-        query = select(Case.country).where(Case.practice.is_(False)).distinct()
+        query = select(Case.country).where(Case.practice == false()).distinct()
         return sorted(session.scalars(query))

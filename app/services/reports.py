@@ -43,7 +43,7 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
     horizon = today + timedelta(days=UPCOMING_DAYS)
     query = (
         select(Case.treaty, Case.state, func.count())
-        .where(Case.practice.is_(practice))
+        .where(Case.practice == practice)
         .group_by(Case.treaty, Case.state)
         .order_by(Case.treaty, Case.state)
     )

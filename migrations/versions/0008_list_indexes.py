@@ -1,5 +1,5 @@
 """indexes for the lists that read the projection at 100,000 cases: the pending list in its
-order, the dashboard's counts, the calendar's window of days
+order, the dashboard's counts, the filters' countries, the calendar's window of days
 
 Revision ID: 0008
 Revises: 0007
@@ -31,9 +31,12 @@ def upgrade() -> None:
     )
     # the dashboard's and the treaty pages' counts, from the index alone
     op.create_index("ix_cases_practice_treaty_state", "cases", ["practice", "treaty", "state"])
+    # the countries offered by the lists' filters, from the index alone
+    op.create_index("ix_cases_practice_country", "cases", ["practice", "country"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_practice_country", table_name="cases")
     op.drop_index("ix_cases_practice_treaty_state", table_name="cases")
     op.drop_index("ix_cases_pending_by_date", table_name="cases")
     for column in INDEXED:
