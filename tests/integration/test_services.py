@@ -93,7 +93,7 @@ OPEN_REFUSALS: Refusals = {
         {"country": "FI", "workflow": "apmbc/pl"},
         InvalidInput,
         "workflow",
-        "PL",
+        "is the procedure of Poland, not of Finland",
     ),
     "procedure begins after today": (
         {"began_on": date(2026, 11, 28)},
