@@ -124,7 +124,7 @@ class Case(Base):
     )
 
     __table_args__ = (
-        Index("ix_cases_final_next_on", "final", "next_on"),
+        Index("ix_cases_final_next_on_practice", "final", "next_on", "practice"),
         # the pending list's order, read from the index (queries.pending_page: _BY_DATE)
         Index(
             "ix_cases_pending_by_date",

@@ -21,6 +21,10 @@ INDEXED = ("deposited_on", "effective_on")
 
 
 def upgrade() -> None:
+    # the dated open cases with practice beside: counted from the index alone, with or
+    # without the practice filter (0004's index lacked it: 100k table reads for the dashboard)
+    op.drop_index("ix_cases_final_next_on", table_name="cases")
+    op.create_index("ix_cases_final_next_on_practice", "cases", ["final", "next_on", "practice"])
     for column in INDEXED:
         op.create_index(op.f(f"ix_cases_{column}"), "cases", [column])
     # the pending list's order (the soonest date first, the undated last): read in index order
@@ -41,3 +45,5 @@ def downgrade() -> None:
     op.drop_index("ix_cases_pending_by_date", table_name="cases")
     for column in INDEXED:
         op.drop_index(op.f(f"ix_cases_{column}"), table_name="cases")
+    op.drop_index("ix_cases_final_next_on_practice", table_name="cases")
+    op.create_index("ix_cases_final_next_on", "cases", ["final", "next_on"])
