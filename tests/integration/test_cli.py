@@ -512,9 +512,17 @@ OPEN = ("cases", "open", "--country", "LV", "--treaty", "apmbc", "--by", "clerk"
         (["--country", "LV", "--treaty", "apmbc", "--by", "viewer"], "user", ["clerk"]),
         ([*OPEN[2:], "--began-on", "2026-11-28"], "began_on", ["2026-11-28", TODAY]),
         ([*OPEN[2:], "--began-on", "01.11.2026"], "began_on", ["YYYY-MM-DD"]),
-        ([*OPEN[2:], "--workflow", "apmbc/pl"], "workflow", ["PL"]),
+        (
+            [*OPEN[2:], "--workflow", "apmbc/pl"],
+            "workflow",
+            ["apmbc/pl", "of Poland, not of Latvia"],
+        ),
         ([*OPEN[2:], "--workflow", "apmbc/xx"], "workflow", ["apmbc/generic"]),
-        ([*OPEN[2:], "--workflow", "rome-statute/generic"], "workflow", ["apmbc"]),
+        (
+            [*OPEN[2:], "--workflow", "rome-statute/generic"],
+            "workflow",
+            ["rome-statute/generic", "under the Rome Statute, not the APMBC"],
+        ),
     ],
     ids=[
         "unknown-country",
