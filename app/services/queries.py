@@ -192,7 +192,7 @@ def pending_page(
         query = query.where(Case.state == stage)
     if due_by is not None:
         query = query.where(Case.next_on <= due_by)
-    order = (Case.reference,) if sort == "reference" else _BY_DATE
+    order: tuple[Any, ...] = (Case.reference,) if sort == "reference" else _BY_DATE
     if due_by is not None and sort != "reference":
         order = _BY_DATE[1:]  # every row has a date: without the undated-last term an index
         # gives the order (with it, SQLite sorts every due case for a page of them)
