@@ -229,13 +229,17 @@ class Workflow:
     # The files' contents it was composed from: a case keeps this copy (see loader).
     definition: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _by_source: Mapping[str, tuple[Transition, ...]] = field(default_factory=dict, repr=False)
+    _by_trigger: Mapping[str, Transition] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Transition]] = {}
+        by_trigger: dict[str, Transition] = {}
         for t in self.transitions:
+            by_trigger.setdefault(t.trigger, t)  # the first, as the files give them
             for s in t.sources:
                 index.setdefault(s, []).append(t)
         object.__setattr__(self, "_by_source", {s: tuple(ts) for s, ts in index.items()})
+        object.__setattr__(self, "_by_trigger", by_trigger)
 
     @property
     def kind(self) -> str:
@@ -248,12 +252,16 @@ class Workflow:
         """The transitions that may leave `state`, in the order the files give them."""
         return self._by_source.get(state, ())
 
+    def find_transition(self, trigger: str) -> Transition | None:
+        """The transition named `trigger`, if the workflow has one."""
+        return self._by_trigger.get(trigger)
+
     def transition(self, trigger: str) -> Transition:
         """The transition named `trigger`, or NotFound naming the workflow's triggers."""
-        for t in self.transitions:
-            if t.trigger == trigger:
-                return t
-        known = ", ".join(dict.fromkeys(t.trigger for t in self.transitions))
+        found = self._by_trigger.get(trigger)
+        if found is not None:
+            return found
+        known = ", ".join(self._by_trigger)
         raise NotFound(
             f"trigger: '{trigger}' is not a step of workflow {self.name}; its steps are: {known}",
             field="trigger",

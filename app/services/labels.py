@@ -41,8 +41,8 @@ def event_words(flow: Workflow | None, record: EventRecord) -> EventWords:
     stages = flow.stages if flow else {}
     step = RECORDED_BY_THE_TRACKER.get(record.trigger)
     if step is None:
-        known = flow and any(t.trigger == record.trigger for t in flow.transitions)
-        step = flow.transition(record.trigger).label if flow and known else record.trigger
+        transition = flow.find_transition(record.trigger) if flow else None
+        step = transition.label if transition else record.trigger
 
     def stage(state: str) -> str:
         return stages[state].label if state in stages else state

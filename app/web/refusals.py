@@ -59,7 +59,7 @@ def refusal(flow: Workflow, form: str, exc: DomainError, steps: Sequence[Step]) 
     else:
         correcting = form.startswith("correct-")
         trigger = _corrected_trigger(form, steps) if correcting else form
-        transition = flow.transition(trigger) if _known(flow, trigger) else None
+        transition = flow.find_transition(trigger)
         prefix = f"c{form.removeprefix('correct-')}" if correcting else f"f-{form}"
         labels = field_labels(transition, correcting)
         ids = field_ids(prefix, transition, correcting)
@@ -102,17 +102,14 @@ def _in_event(flow: Workflow, form: str, message: str) -> tuple[str, str]:
     rest = message[match.end() :]
     if form == f"correct-{seq}":
         return "", rest
-    label = flow.transition(trigger).label if _known(flow, trigger) else trigger
+    transition = flow.find_transition(trigger)
+    label = transition.label if transition else trigger
     return f"Event {seq} ({label}) would no longer fit: ", rest
 
 
 def _corrected_trigger(form: str, steps: Sequence[Step]) -> str:
     seq = form.removeprefix("correct-")
     return next((s.trigger for s in steps if str(s.seq) == seq), "")
-
-
-def _known(flow: Workflow, trigger: str) -> bool:
-    return any(t.trigger == trigger for t in flow.transitions)
 
 
 def date_text(span: DateSpan | None) -> str:
