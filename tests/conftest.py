@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -32,6 +34,21 @@ MIGRATIONS = REPO / "migrations"
 TODAY = date(2026, 11, 27)
 PASSWORD = "correct horse battery"
 BACKENDS = ("sqlite", "postgresql")
+
+
+class ClosingClient(FlaskClient):
+    """Flask's test client, reading every response to its end and closing it, as a WSGI server
+    does. A streamed response (the calendar, the exports) that a test only checks the status of
+    would otherwise be closed by the garbage collector later, inside whatever request then runs in
+    that process (another test's, or a browser test's live server), and its request context would
+    pop that request's: "Working outside of request context", or a lost session and a CSRF 400."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+Flask.test_client_class = ClosingClient
 
 
 def postgres_url() -> str | None:
