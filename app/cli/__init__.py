@@ -31,7 +31,7 @@ from app.cli.base import (
     json_option,
 )
 from app.cli.groups import groups_group
-from app.cli.text import print_case, print_cases, print_pending
+from app.cli.text import print_case, print_cases, print_pending, stage_label, step_words
 from app.cli.transfer import cases_export, cases_import
 from app.cli.users import users_group
 from app.domain.loader import load_registry
@@ -171,7 +171,7 @@ def cases_advance(
         expected_version,
     )
     emit(view.to_json()) if as_json else click.echo(
-        f"{view.reference}: {trigger} -> {view.state.state} (version {view.version})"
+        f"{view.reference}: {step_words(view)}, now at {stage_label(view)} (version {view.version})"
     )
 
 
@@ -210,7 +210,9 @@ def cases_correct(
 def cases_undo(reference: str, actor: str, reason: str, as_json: bool) -> None:
     """Admin: return the case to its previous stage by a new event."""
     view = cases.undo_last(tracker_of(), reference, actor, reason)
-    emit(view.to_json()) if as_json else click.echo(f"{view.reference}: back to {view.state.state}")
+    emit(view.to_json()) if as_json else click.echo(
+        f"{view.reference}: back to {stage_label(view)}"
+    )
 
 
 @click.command(cls=OneLineErrors, name="sweep")

@@ -7,6 +7,9 @@ from typing import Any
 
 from tabulate import tabulate
 
+from app.services.labels import event_words
+from app.services.views import CaseView
+
 Echo = Callable[[str], Any]
 
 
@@ -14,6 +17,16 @@ def _when(event: dict[str, Any]) -> str:
     if event["occurred_until"]:
         return f"{event['occurred_on']}..{event['occurred_until']}"
     return str(event["occurred_on"])
+
+
+def stage_label(view: CaseView) -> str:
+    """The stage the case is at, in words."""
+    return view.workflow.stages[view.state.state].label
+
+
+def step_words(view: CaseView) -> str:
+    """The step a write just recorded, in words."""
+    return event_words(view.workflow, view.recorded).step if view.recorded else "recorded"
 
 
 def print_case(case: dict[str, Any], echo: Echo) -> None:
@@ -38,19 +51,34 @@ def print_case(case: dict[str, Any], echo: Echo) -> None:
         began = f"{case['procedure_began_on']} ({case['procedure_began_from']})"
         echo(f"  began      {began} (the procedure)")
     steps = case["available_triggers"]
-    echo("  next steps " + (", ".join(s["trigger"] for s in steps) or "none"))
+    echo("  next steps " + ("; ".join(f"{s['label']} ({s['trigger']})" for s in steps) or "none"))
     echo("  history")
-    for e in case["history"]:
-        echo(
-            f"    {e['seq']:>3} {_when(e):<22} {e['trigger']:<26} {e['to_state']:<24} {e['actor']}"
-        )
-        if e["comment"]:
-            echo(f"        {e['comment']}")
+    rows = [
+        (e["seq"], _when(e), e["labels"]["step"], e["labels"]["to_stage"], e["actor"], e["comment"])
+        for e in case["history"]
+    ]
+    headers = ("#", "Date", "Step", "Stage after", "By", "Comment")
+    echo(_indented(table(headers, rows, widths=(None, None, 30, 26, None, 50))))
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """Rows under their headers, in aligned columns (dates and words to the left)."""
-    return tabulate(list(rows), headers=list(headers), tablefmt="simple", disable_numparse=True)
+def _indented(text: str, margin: str = "    ") -> str:
+    return "\n".join(margin + line for line in text.splitlines())
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    widths: Sequence[int | None] | None = None,
+) -> str:
+    """Rows under their headers, in aligned columns (dates and words to the left), the text of
+    a column with a width wrapped to it."""
+    return tabulate(
+        list(rows),
+        headers=list(headers),
+        tablefmt="simple",
+        disable_numparse=True,
+        maxcolwidths=list(widths) if widths else None,
+    )
 
 
 def days_from_today(days: int) -> str:

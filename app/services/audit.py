@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -20,7 +20,7 @@ from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.documents import file_break, with_documents
-from app.services.labels import event_words, workflows_of
+from app.services.labels import event_words, labelled, workflows_of
 from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
@@ -250,13 +250,13 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
             field="format",
         )
     records = _all_records(tracker, where)
-    return _csv(tracker, records) if fmt == "csv" else _json(records)
-
-
-def _csv(tracker: Tracker, records: Iterator[EventRecord]) -> Iterator[str]:
-    """CSV rows with the labels of each step and stage beside their ids."""
     with tracker.snapshot() as session:
         flows = workflows_of(tracker, session)
+    return _csv(records, flows) if fmt == "csv" else _json(records, flows)
+
+
+def _csv(records: Iterator[EventRecord], flows: Mapping[str, Workflow]) -> Iterator[str]:
+    """CSV rows with the labels of each step and stage beside their ids."""
     rows = (_csv_row(r, flows.get(r.case_reference)) for r in records)
     return csv_chunks(CSV_COLUMNS, rows, plain=_PLAIN_COLUMNS)
 
@@ -277,12 +277,15 @@ def _csv_row(record: EventRecord, flow: Workflow | None) -> dict[str, object]:
     return row
 
 
-def _json(records: Iterator[EventRecord], per_chunk: int = 500) -> Iterator[str]:
-    """A JSON array, one event a line, streamed `per_chunk` events at a time."""
+def _json(
+    records: Iterator[EventRecord], flows: Mapping[str, Workflow], per_chunk: int = 500
+) -> Iterator[str]:
+    """A JSON array, one event a line with its labels, streamed `per_chunk` events at a time."""
     encode = json.JSONEncoder(ensure_ascii=False).encode
     chunk, separator = ["["], "\n"
     for record in records:
-        chunk.append(separator + encode(record.to_json()))
+        words = event_words(flows.get(record.case_reference), record)
+        chunk.append(separator + encode(labelled(record, words)))
         separator = ",\n"
         if len(chunk) >= per_chunk:
             yield "".join(chunk)

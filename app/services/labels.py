@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +49,11 @@ def event_words(flow: Workflow | None, record: EventRecord) -> EventWords:
         return stages[state].label if state in stages else state
 
     return EventWords(step, stage(record.from_state), stage(record.to_state))
+
+
+def labelled(record: EventRecord, words: EventWords) -> dict[str, Any]:
+    """An event as the API and the CLI show it: its ids and, beside them, its words."""
+    return {**record.to_json(), "labels": asdict(words)}
 
 
 def workflows_of(

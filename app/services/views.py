@@ -19,6 +19,7 @@ from app.domain.errors import NotFound
 from app.domain.history import CORRECT, OPEN, UNDO, due_transitions, fold, steps_from_events
 from app.persistence.models import Case
 from app.services.context import Tracker
+from app.services.labels import event_words, labelled
 from app.services.recording import projected_state
 
 
@@ -176,9 +177,19 @@ class CaseView:
                 {"reference": ref, "treaty": treaty, "why": why} for ref, treaty, why in self.linked
             ],
             "available_triggers": [a.to_json() for a in self.available],
-            **({} if self.history is None else {"history": [h.to_json() for h in self.history]}),
-            **({} if self.recorded is None else {"recorded_event": self.recorded.to_json()}),
+            **(
+                {}
+                if self.history is None
+                else {"history": [self._event_json(h) for h in self.history]}
+            ),
+            **(
+                {} if self.recorded is None else {"recorded_event": self._event_json(self.recorded)}
+            ),
         }
+
+    def _event_json(self, record: EventRecord) -> dict[str, Any]:
+        """An event of the history with its step and stages in words, beside their ids."""
+        return labelled(record, event_words(self.workflow, record))
 
 
 def _iso(day: date | None) -> str | None:

@@ -18,7 +18,7 @@ from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.engine import diagram_source
 from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput
-from app.services import audit, case_list, cases, queries, tokens
+from app.services import audit, case_list, cases, labels, queries, tokens
 from app.services.auth import SessionUser
 from app.services.paging import Page
 from app.services.views import load_case, workflow_json
@@ -215,7 +215,11 @@ def events() -> ResponseReturnValue:
         tracker_of(), where, older_than=asked.older_than, per_page=asked.per_page
     )
     following = _next_page("api.events", older_than=found.older) if found.older else None
-    items = [with_document_urls(e.to_json()) for e in found.items]
+    words = labels.words_of_events(tracker_of(), found.items)
+    items = [
+        with_document_urls(labels.labelled(e, words[(e.case_reference, e.seq)]))
+        for e in found.items
+    ]
     return _with_next({"items": items, "per_page": asked.per_page}, following)
 
 

@@ -76,6 +76,20 @@ class Event(Answer):
     documents: list[Document]
 
 
+class EventLabels(Answer):
+    """An event's step and stages in words, as the workflow its case started with names them"""
+
+    step: str
+    from_stage: str
+    to_stage: str
+
+
+class CaseEvent(Event):
+    """An event of a case's history, with its labels"""
+
+    labels: EventLabels
+
+
 class CaseStage(Answer):
     label: str
     description: str
@@ -154,14 +168,14 @@ class CaseState(CaseNames):
 class Case(CaseState):
     """A case as it stands (or stood on as_of), rebuilt from its events"""
 
-    history: list[Event]
+    history: list[CaseEvent]
 
 
 class RecordedCase(CaseState):
     """The case as it stands after the step (getCase reads its history), with the event
     recorded"""
 
-    recorded_event: Event
+    recorded_event: CaseEvent
 
 
 class Listed(CaseNames):
@@ -278,7 +292,7 @@ class EventList(Answer):
     """A page of the log, newest first; `next` reads on to older events (keyset pages: the
     same cost anywhere in a log of any length, hence no page numbers and no total)"""
 
-    items: list[Event]
+    items: list[CaseEvent]
     per_page: Positive
     next: str | None = Field(description=NEXT)
 

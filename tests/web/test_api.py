@@ -679,6 +679,11 @@ def test_a_case_from_opening_to_effect_over_http_matches_the_cli_and_the_audit(
         *((t, *on.split("..")) if ".." in on else (t, on, None) for t, on, _ in ROUND_TRIP),
     ]
     assert all(e["actor"] == "clerk" for e in history)
+    assert history[-1]["labels"] == {  # the words beside the ids, as the workflow names them
+        "step": "Withdrawal takes effect",
+        "from_stage": "Notice period",
+        "to_stage": "Withdrawal effective",
+    }
     assert history[2]["evidence"] == {"chamber": "Riigikogu", "reading": 1}
 
     logged = send(client, "GET", f"/events?case={reference}&per_page=200", clerk).get_json()
