@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.wrappers import Response
 
 from app import check_schema
@@ -52,7 +52,6 @@ ERROR_MESSAGES = {
     404: "There is nothing at this address.",
     405: "This address does not take that kind of request.",
     409: "Someone else changed this meanwhile; reload and try again.",
-    413: "The request is too large.",
     500: "Something went wrong on our side; nothing was saved.",
 }
 
@@ -115,10 +114,12 @@ def _security_headers(response: Response) -> Response:
 
 
 def _http_error(exc: HTTPException) -> Any:
+    if isinstance(exc, RequestEntityTooLarge):
+        exc.description = documents.too_large()
     if request.path.startswith("/api/"):
         return api.http_error_json(exc)
     code = exc.code or 500
-    message = ERROR_MESSAGES.get(code, exc.description or "")
+    message = exc.description if code == 413 else ERROR_MESSAGES.get(code, exc.description or "")
     return render_template("error.html", code=code, message=message), code
 
 

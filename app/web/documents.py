@@ -49,9 +49,10 @@ def register(app: Flask) -> None:
 def _limits() -> str:
     """What the Documents input takes, in words."""
     config = current_app.config
+    most = config["MAX_DOCUMENTS_PER_STEP"]
     return (
         f"{allowed_types()}; up to {size_in_words(config['MAX_DOCUMENT_BYTES'])} each, at most "
-        f"{config['MAX_DOCUMENTS_PER_STEP']} files. The type is read from the file's content. "
+        f"{most} file{'' if most == 1 else 's'}. The type is read from the file's content. "
         "Documents are attached when the step is recorded and cannot be added to it later."
     )
 
@@ -158,3 +159,20 @@ def with_document_urls(answer: dict[str, Any]) -> dict[str, Any]:
                 for d in event["documents"]
             ]
     return answer
+
+
+def too_large() -> str:
+    """Why the request was refused as too large (a 413), with the limit of the route it was
+    sent to: nothing of it was read, and nothing saved."""
+    config = current_app.config
+    endpoint = request.endpoint or ""
+    usual = size_in_words(config["MAX_CONTENT_LENGTH"])
+    if endpoint in LARGE_BODY_ENDPOINTS:
+        limit = size_in_words(config[LARGE_BODY_ENDPOINTS[endpoint]])
+        return f"The file is too large: an import file may be up to {limit}. Nothing was saved."
+    if endpoint in UPLOAD_ENDPOINTS:
+        return (
+            f"The request is too large. {LABEL}: {_limits()} The other fields together may be "
+            f"up to {usual}. Nothing was saved."
+        )
+    return f"The request is too large: a form or a request body may be up to {usual}."

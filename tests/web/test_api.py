@@ -457,7 +457,9 @@ def test_a_body_over_one_megabyte_is_413_and_one_under_is_read(
     huge = {**STEP, "country": "FI", "treaty": "apmbc", "comment": "x" * 1024 * 1024}
     for url in ("/cases", EVENTS):
         response = send(client, "POST", url, bearer["admin"], json.dumps(huge).encode())
-        assert error_of(response, 413)["code"] == "request_entity_too_large"
+        error = error_of(response, 413)
+        assert error["code"] == "request_entity_too_large"
+        assert "may be up to 1 MB" in error["message"]  # the limit, in words
     assert snapshot(practice) == before
 
     below = {**STEP, "comment": "x" * (1000 * 1000)}

@@ -107,6 +107,19 @@ def test_a_file_too_large_is_refused_with_the_limit_and_nothing_is_stored(
     assert snapshot(practice) == before and stored_files(app) == []
 
 
+def test_a_step_whose_files_exceed_the_request_limit_is_413_with_the_limits(
+    app: Flask, practice: Tracker, signed_in: SignIn
+) -> None:
+    app.config.update(MAX_DOCUMENTS_PER_STEP=1, MAX_DOCUMENT_BYTES=1000)  # the body: 1 MB + 1 KB
+    before = snapshot(practice)
+    response = post_step(signed_in("clerk"), *[(PDF + b"x" * 900_000, f"{n}.pdf") for n in "ab"])
+    assert response.status_code == 413
+    page = html_of(response)
+    assert "up to 1 KB each, at most 1 file." in page  # the documents' limits, in words
+    assert "The other fields together may be up to 1 MB" in page
+    assert snapshot(practice) == before and stored_files(app) == []
+
+
 def test_a_file_of_a_refused_type_is_refused_naming_the_allowed_types(
     app: Flask, practice: Tracker, signed_in: SignIn
 ) -> None:

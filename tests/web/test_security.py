@@ -377,7 +377,9 @@ def test_a_request_over_a_megabyte_is_refused(app: Flask, tracker: Tracker) -> N
         "/login", data={"csrf_token": token, "name": "x" * (2 * 1024 * 1024), "password": "p"}
     )
     assert response.status_code == 413
-    assert "The request is too large." in html_of(response)
+    assert "The request is too large: a form or a request body may be up to 1 MB." in html_of(
+        response
+    )
 
 
 # -------------------------------------------------------------------------------- escaping
