@@ -116,17 +116,15 @@ def _case_items(view: CaseView, country: str, today: date, window: Window) -> li
 def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
     found: list[tuple[date, _Entry]] = []
     flow, state = view.workflow, view.state
+    words = _ACTION_WORDS.get(flow.kind, _ACTION_WORDS["withdrawal"])
     if state.deposited_on is not None and state.deposited_until is None:  # a known day only
-        text = (
-            "Instrument of withdrawal received; the notice period starts. "
-            f"Depositary: {flow.treaty.depositary}."
-        )
+        text = f"{words.received}. Depositary: {flow.treaty.depositary}."
         title = "instrument received by the depositary"
         found.append((state.deposited_on, _Entry("deposited", title, text)))
     if view.effective is not None and _may_take_effect(view):
-        verb = "took" if flow.is_final(state.state) else "takes"
-        text = f"Withdrawal {verb} effect: {view.effective.basis}."
-        found.append((view.effective.on, _Entry("effective", "withdrawal takes effect", text)))
+        verb = words.took if flow.is_final(state.state) else words.takes
+        text = f"{verb}: {view.effective.basis}."
+        found.append((view.effective.on, _Entry("effective", words.title, text)))
     if not flow.is_final(state.state):
         period_end = state.period_end(flow.clock)
         basis = f" ({period_end.basis})" if period_end else ""
@@ -143,6 +141,35 @@ def _entries(view: CaseView, today: date) -> list[tuple[date, _Entry]]:
             text = f"Next date: {awaited.what} ({awaited.basis})."
             found.append((awaited.on, _Entry("due", f"next date, {awaited.what}", text)))
     return found
+
+
+@dataclass(frozen=True)
+class _ActionWords:
+    """How the calendar says a kind of treaty action's receipt and effect."""
+
+    received: str
+    title: str
+    takes: str
+    took: str
+
+
+_ACTION_WORDS = {
+    "withdrawal": _ActionWords(
+        "Instrument of withdrawal received; the notice period starts",
+        "withdrawal takes effect",
+        "Withdrawal takes effect",
+        "Withdrawal took effect",
+    ),
+    "accession": _ActionWords(
+        "Instrument of accession received; the period to entry into force starts",
+        "entry into force for the State",
+        "The treaty enters into force for the State",
+        "The treaty entered into force for the State",
+    ),
+    "cessation": _ActionWords(
+        "Decision on membership notified", "membership ends", "Membership ends", "Membership ended"
+    ),
+}
 
 
 def _may_take_effect(view: CaseView) -> bool:

@@ -108,6 +108,23 @@ def test_the_feed_shows_latvias_deposit_and_effective_date_with_a_link_back(
     assert f"<h1>{LV}</h1>" in html_of(page)
 
 
+def test_an_accession_enters_into_force_rather_than_taking_effect_as_a_withdrawal(
+    seeded: Tracker, client: FlaskClient
+) -> None:
+    cal = parsed(get_feed(client, create_token(seeded, "viewer"), **SINCE_2016))
+    rejoined = "US-PARIS-2021"  # accepted 2021-01-20, in force 30 days later (Art. 21(3))
+    received = on(cal, rejoined, date(2021, 1, 20))
+    assert str(received["description"]).startswith("Instrument of accession received")
+    in_force = on(cal, rejoined, date(2021, 2, 19))
+    assert str(in_force["summary"]) == (
+        f"{rejoined}: entry into force for the State (United States)"
+    )
+    assert str(in_force["description"]).startswith(
+        "The treaty entered into force for the State: 2021-01-20 + 30 days, Paris Agreement"
+    )
+    assert "ithdrawal" not in str(in_force["summary"]) + str(in_force["description"])
+
+
 def test_every_demo_date_is_there_once_as_a_well_formed_all_day_event(
     seeded: Tracker, client: FlaskClient
 ) -> None:
