@@ -12,7 +12,7 @@ from app.services.context import Tracker
 from tests.benchmarks.data import build_cases
 from tests.web.conftest import SignIn, html_of
 
-ROW = re.compile(r'<td data-label="Case" class="nowrap"><a [^>]*>([A-Z0-9-]+)</a> #(\d+)</td>')
+ROW = re.compile(r'<td data-label="Case" class="case"><a [^>]*>([A-Z0-9-]+)</a> #(\d+)</td>')
 LINK = 'href="([^"]*)"[^>]*>{}</a>'
 
 
