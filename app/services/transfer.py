@@ -75,20 +75,22 @@ def import_cases(
     dry_run: bool = False,
     on_progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
-    """Import every case of the file, each in its own transaction; `actor` records the import
-    (and every step that names no actor of its own). A dry run checks each case in a savepoint
-    of one transaction that keeps nothing, so it reports what a real run would do."""
+    """Import every case of the file, each all or nothing (a savepoint of its own), committed
+    IMPORT_BATCH cases at a time; `actor` records the import (and every step that names no
+    actor of its own). A dry run checks each case in a savepoint of one transaction that keeps
+    nothing, so it reports what a real run would do. Should the import stop (a lost race, the
+    database gone), the cases of the batches committed before stay, and a second run of the
+    same file skips them."""
     with tracker.transaction() as session:  # a wrong importer refuses the whole file at once
         require_role(active_user(session, actor), WRITERS, "importing cases")
     report, reader, done = ImportReport(dry_run), CaseReader(stream, fmt), 0
     seen: dict[bytes, str] = {}  # digests of the cases imported so far: memory stays small
-    with ExitStack() as stack:
-        whole = stack.enter_context(tracker.transaction(commit=False)) if dry_run else None
+    with _Batches(tracker, dry_run) as batches:
         for spec in reader:
             if isinstance(spec, Refused):
                 report.refused.append(spec)
             else:
-                with suppress(_Undo), _case_transaction(tracker, whole) as session:
+                with suppress(_Undo), batches.case() as session:
                     _import_one(tracker, session, spec, actor, report, seen)
             if on_progress is not None:
                 on_progress(reader.consumed - done)
@@ -96,19 +98,41 @@ def import_cases(
     return report
 
 
+IMPORT_BATCH = 200  # cases a transaction: one commit (one fsync on SQLite) for each 200
+
+
 class _Undo(Exception):
-    """Raised out of a refused case's transaction, so that nothing of it stays."""
+    """Raised out of a refused case's savepoint, so that nothing of it stays."""
 
 
-@contextmanager
-def _case_transaction(tracker: Tracker, whole: Session | None) -> Iterator[Session]:
-    """A case's own transaction; in a dry run, a savepoint of the one that keeps nothing."""
-    if whole is None:
-        with tracker.transaction() as session:
-            yield session
-    else:
-        with whole.begin_nested():
-            yield whole
+class _Batches:
+    """The import's transactions: each case in a savepoint, IMPORT_BATCH of them committed
+    together; a dry run's all in one transaction that keeps nothing."""
+
+    def __init__(self, tracker: Tracker, dry_run: bool) -> None:
+        self.tracker, self.dry_run = tracker, dry_run
+        self.stack = ExitStack()
+        self.session: Session | None = None
+        self.cases = 0
+
+    def __enter__(self) -> _Batches:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.__exit__(*exc)  # type: ignore[arg-type]
+
+    @contextmanager
+    def case(self) -> Iterator[Session]:
+        if self.session is None:
+            self.session = self.stack.enter_context(
+                self.tracker.transaction(commit=not self.dry_run)
+            )
+        with self.session.begin_nested():
+            yield self.session
+        self.cases += 1
+        if not self.dry_run and self.cases % IMPORT_BATCH == 0:
+            self.stack.close()  # commits the batch; the next case begins the next one
+            self.session = None
 
 
 def _import_one(

@@ -19,6 +19,7 @@ from app.domain.errors import NotAllowed
 from app.domain.loader import Registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
+from app.services import transfer
 from app.services.audit import verify_audit
 from app.services.cases import advance
 from app.services.context import Tracker
@@ -105,6 +106,31 @@ def test_importing_the_same_file_twice_doubles_nothing(
     assert sorted(again.skipped) == sorted(first.cases)
     assert sum(len(get_case(empty, ref).history) for ref in first.cases) == events
     assert len(list_cases(empty)) == len(first.cases)
+
+
+def test_an_import_that_stops_keeps_its_committed_batches_and_a_second_run_finishes_it(
+    tracker: Tracker, empty: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transfer, "IMPORT_BATCH", 3)  # cases a commit
+    seed_demo(tracker)
+    data = exported(tracker, "jsonl")
+    read = 0
+
+    def database_gone(_: int) -> None:
+        nonlocal read
+        read += 1
+        if read == 5:
+            raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        imported(empty, data, on_progress=database_gone)
+    kept = [c["reference"] for c in list_cases(empty)]
+    assert len(kept) == 3  # the first batch, committed; the 4th and 5th cases rolled back
+
+    finished = imported(empty, data)
+    assert sorted(finished.skipped) == sorted(kept)
+    assert what_a_user_sees(empty) == what_a_user_sees(tracker)
+    assert verify_audit(empty).intact
 
 
 def test_a_dry_run_reports_what_a_real_run_does_and_writes_nothing(
