@@ -157,7 +157,7 @@ def run(app: Flask, cli: FlaskCliRunner) -> Cli:
 
 
 @pytest.fixture
-def seeded(run: Cli, db_engine: Engine, demo_rows: dict[str, list[dict[str, Any]]]) -> Cli:
+def demo_cli(run: Cli, db_engine: Engine, demo_rows: dict[str, list[dict[str, Any]]]) -> Cli:
     """The demo data, as `seed-demo` leaves it (copied from one seeding per test run)."""
     copy_demo(db_engine, demo_rows)
     return run
@@ -311,9 +311,9 @@ def test_seed_demo_adds_the_real_cases_and_one_practice_case_per_workflow(run: C
     assert not any(r["practice"] for r in rows if r["reference"] in REAL_CASES)
 
 
-def test_seed_demo_twice_adds_nothing(seeded: Cli, db_engine: Engine) -> None:
-    with unchanged(seeded, db_engine):
-        out = seeded.ok("seed-demo").stdout
+def test_seed_demo_twice_adds_nothing(demo_cli: Cli, db_engine: Engine) -> None:
+    with unchanged(demo_cli, db_engine):
+        out = demo_cli.ok("seed-demo").stdout
     assert out.startswith("0 case(s) added"), out
 
 
@@ -552,36 +552,36 @@ def test_cases_open_without_a_country_is_a_usage_error(run: Cli, db_engine: Engi
 # --- cases list -----------------------------------------------------------------------------
 
 
-def test_cases_list_json_and_filters(seeded: Cli) -> None:
-    rows = seeded.json("cases", "list")
+def test_cases_list_json_and_filters(demo_cli: Cli) -> None:
+    rows = demo_cli.json("cases", "list")
     for r in rows:
         assert {"reference", "country", "treaty", "workflow", "state", "effective"} <= r.keys()
     lv = next(r for r in rows if r["reference"] == LV)
     assert (lv["state"], lv["effective"]) == ("effective", "2025-12-27")
 
-    effective = seeded.json("cases", "list", "--state", "effective")
+    effective = demo_cli.json("cases", "list", "--state", "effective")
     assert {r["reference"] for r in effective} == {
         r["reference"] for r in rows if r["state"] == "effective"
     }
     assert LV in {r["reference"] for r in effective}
     assert PRACTICE not in {r["reference"] for r in effective}
 
-    latvian = seeded.json("cases", "list", "--country", "lv")
+    latvian = demo_cli.json("cases", "list", "--country", "lv")
     assert latvian and {r["country"] for r in latvian} == {"LV"}
     assert LV in {r["reference"] for r in latvian}
 
-    rome = seeded.json("cases", "list", "--treaty", "rome-statute")
+    rome = demo_cli.json("cases", "list", "--treaty", "rome-statute")
     assert {"BI-ROME-STATUTE-2016", "PH-ROME-STATUTE-2018"} <= {r["reference"] for r in rome}
     assert {r["treaty"] for r in rome} == {"rome-statute"}
 
-    header, rule, *lines = seeded.ok("cases", "list").stdout.splitlines()
+    header, rule, *lines = demo_cli.ok("cases", "list").stdout.splitlines()
     assert header.split()[:3] == ["Case", "Country", "Treaty"] and set(rule) == {"-", " "}
     assert len(lines) == len(rows)
     latvia = next(line for line in lines if line.startswith(LV))
     assert "Latvia" in latvia and "2025-12-27" in latvia
     assert latvia.index("2025-12-27") == header.index("Effective"), "columns line up"
 
-    closed = seeded.json("cases", "list", "--status", "closed", "--search", "latvia")
+    closed = demo_cli.json("cases", "list", "--status", "closed", "--search", "latvia")
     assert [r["reference"] for r in closed] == [LV]
 
 
@@ -596,18 +596,18 @@ def test_cases_list_json_and_filters(seeded: Cli) -> None:
     ids=["unknown-stage", "unknown-kind", "unknown-country", "unknown-treaty"],
 )
 def test_cases_list_bad_filter(
-    seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
 ) -> None:
     """An unknown filter value is an error naming it, not an empty list."""
-    with unchanged(seeded, db_engine):
-        seeded.fails("cases", "list", *args, field=field, mentions=mentions)
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails("cases", "list", *args, field=field, mentions=mentions)
 
 
 # --- cases show -----------------------------------------------------------------------------
 
 
-def test_cases_show_latvia(seeded: Cli) -> None:
-    case = show(seeded, LV)
+def test_cases_show_latvia(demo_cli: Cli) -> None:
+    case = show(demo_cli, LV)
     assert case.keys() >= CASE_KEYS
     assert (case["reference"], case["country"], case["treaty"]) == (LV, "LV", "apmbc")
     assert case["state"] == "effective"
@@ -626,7 +626,7 @@ def test_cases_show_latvia(seeded: Cli) -> None:
         date.fromisoformat(e["occurred_on"])
         assert e["recorded_at"]
     assert len({e["hash"] for e in history}) == len(history)
-    # The record was opened (seeded) today; the procedure's steps lie in 2025, in order.
+    # The record was opened (demo_cli) today; the procedure's steps lie in 2025, in order.
     opening, *steps = history
     assert (opening["trigger"], opening["occurred_on"]) == ("open", TODAY)
     assert opening["actor"] == "system"
@@ -648,8 +648,8 @@ def test_cases_show_latvia(seeded: Cli) -> None:
     assert history[-1]["trigger"] == "take_effect"
 
 
-def test_cases_show_text_and_case_insensitive_reference(seeded: Cli) -> None:
-    out = seeded.ok("cases", "show", LV.lower()).stdout
+def test_cases_show_text_and_case_insensitive_reference(demo_cli: Cli) -> None:
+    out = demo_cli.ok("cases", "show", LV.lower()).stdout
     assert out.startswith(LV)
     assert "2025-12-27  (2025-06-27 + 6 months, APMBC Art. 20(3))" in out
     history = out[out.index("  history") :]
@@ -667,9 +667,9 @@ def test_cases_show_text_and_case_insensitive_reference(seeded: Cli) -> None:
     assert "take_effect" not in history and "notice_period" not in history
 
 
-def test_cases_show_as_of_rebuilds_the_past(seeded: Cli) -> None:
-    full = show(seeded, LV)
-    then = show(seeded, LV, "--as-of", "2025-05-01")
+def test_cases_show_as_of_rebuilds_the_past(demo_cli: Cli) -> None:
+    full = show(demo_cli, LV)
+    then = show(demo_cli, LV, "--as-of", "2025-05-01")
     assert then["as_of"] == "2025-05-01"
     assert then["state"] == "mfa_coordination"
     assert then["dates"]["deposited"] is None
@@ -685,7 +685,7 @@ def test_cases_show_as_of_rebuilds_the_past(seeded: Cli) -> None:
     assert then["history"] == full["history"][1 : len(then["history"]) + 1]
     assert "deposit" in {t["trigger"] for t in then["available_triggers"]}
 
-    during = show(seeded, LV, "--as-of", "2025-07-01")
+    during = show(demo_cli, LV, "--as-of", "2025-07-01")
     assert during["state"] == "notice_period"
     assert during["dates"]["deposited"] == "2025-06-27"
     assert during["dates"]["effective"] == "2025-12-27"
@@ -701,19 +701,19 @@ def test_cases_show_as_of_rebuilds_the_past(seeded: Cli) -> None:
     ids=["unknown-case", "impossible-date", "not-a-date"],
 )
 def test_cases_show_bad_input(
-    seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
 ) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.fails("cases", "show", *args, field=field, mentions=mentions)
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails("cases", "show", *args, field=field, mentions=mentions)
 
 
 # --- cases advance --------------------------------------------------------------------------
 
 
-def test_cases_advance_json(seeded: Cli) -> None:
-    before = show(seeded, PRACTICE)
+def test_cases_advance_json(demo_cli: Cli) -> None:
+    before = show(demo_cli, PRACTICE)
     assert before["state"] == "drafting"
-    after = seeded.json(
+    after = demo_cli.json(
         "cases",
         "advance",
         PRACTICE,
@@ -737,13 +737,13 @@ def test_cases_advance_json(seeded: Cli) -> None:
     assert (event["occurred_on"], event["actor"]) == ("2026-01-05", "clerk")
     assert event["comment"] == "Government bill tabled"
     assert event["evidence"] == {"bill": "Bill 12/2026"}
-    shown = show(seeded, PRACTICE)
+    shown = show(demo_cli, PRACTICE)
     assert shown["history"][-1] == event
     assert {k: v for k, v in shown.items() if k != "history"} == {
         k: v for k, v in after.items() if k != "recorded_event"
     }
 
-    adopted = seeded.json(
+    adopted = demo_cli.json(
         "cases",
         "advance",
         PRACTICE,
@@ -768,8 +768,8 @@ def test_cases_advance_json(seeded: Cli) -> None:
     assert "sign" in {t["trigger"] for t in adopted["available_triggers"]}
 
 
-def test_cases_advance_text_and_an_approximate_date(seeded: Cli) -> None:
-    out = seeded.ok(
+def test_cases_advance_text_and_an_approximate_date(demo_cli: Cli) -> None:
+    out = demo_cli.ok(
         "cases",
         "advance",
         PRACTICE,
@@ -780,17 +780,17 @@ def test_cases_advance_text_and_an_approximate_date(seeded: Cli) -> None:
         "clerk",
     ).stdout
     assert out.startswith(f"{PRACTICE}: Bill submitted to parliament, now at In parliament"), out
-    event = show(seeded, PRACTICE)["history"][-1]
+    event = show(demo_cli, PRACTICE)["history"][-1]
     assert (event["occurred_on"], event["occurred_until"]) == ("2026-01-05", "2026-01-09")
 
 
 @pytest.fixture
-def in_parliament(seeded: Cli) -> Cli:
+def in_parliament(demo_cli: Cli) -> Cli:
     """PRACTICE-APMBC-GENERIC in parliament since 2026-01-05."""
-    seeded.ok(
+    demo_cli.ok(
         "cases", "advance", PRACTICE, "submit_to_parliament", "--on", "2026-01-05", "--by", "clerk"
     )
-    return seeded
+    return demo_cli
 
 
 VOTES = ("--evidence", "votes_for=60", "--evidence", "votes_against=30")
@@ -934,21 +934,21 @@ def test_cases_advance_with_a_stale_expected_version(in_parliament: Cli, db_engi
 
 
 def test_cases_advance_a_trigger_of_a_later_stage_names_the_stage(
-    seeded: Cli, db_engine: Engine
+    demo_cli: Cli, db_engine: Engine
 ) -> None:
     """`adopt` on a case still in drafting: the error is that adopt is not allowed in this
     stage (and which steps are), not that its votes are missing."""
-    with unchanged(seeded, db_engine):
-        seeded.fails(
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails(
             *("cases", "advance", PRACTICE, "adopt", "--on", "2026-02-10", "--by", "clerk"),
             field="trigger",
             mentions=["'adopt'", "drafting", "submit_to_parliament"],
         )
 
 
-def test_cases_advance_without_on_is_a_usage_error(seeded: Cli, db_engine: Engine) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.usage_error(
+def test_cases_advance_without_on_is_a_usage_error(demo_cli: Cli, db_engine: Engine) -> None:
+    with unchanged(demo_cli, db_engine):
+        demo_cli.usage_error(
             "cases", "advance", PRACTICE, "submit_to_parliament", "--by", "clerk", option="--on"
         )
 
@@ -956,9 +956,9 @@ def test_cases_advance_without_on_is_a_usage_error(seeded: Cli, db_engine: Engin
 # --- cases correct / undo -------------------------------------------------------------------
 
 
-def test_cases_correct_evidence_adds_one_event(seeded: Cli) -> None:
-    before = show(seeded, LV)
-    after = seeded.json(
+def test_cases_correct_evidence_adds_one_event(demo_cli: Cli) -> None:
+    before = show(demo_cli, LV)
+    after = demo_cli.json(
         *("cases", "correct", LV, "4", "--by", "admin"),
         *("--reason", "Saeima record: 67 for", "--evidence", "votes_for=67"),
     )
@@ -975,18 +975,18 @@ def test_cases_correct_evidence_adds_one_event(seeded: Cli) -> None:
     assert after["dates"] == before["dates"]
 
 
-def test_cases_correct_a_date_recomputes_the_effective_date(seeded: Cli) -> None:
-    deposited = seeded.json(
+def test_cases_correct_a_date_recomputes_the_effective_date(demo_cli: Cli) -> None:
+    deposited = demo_cli.json(
         *("cases", "advance", PRACTICE_INTL, "deposit", "--on", "2026-06-01", "--by", "clerk"),
         *("--evidence", "reasons=Art. 20(2) explanation"),
     )
     assert deposited["dates"]["effective"] == "2026-12-01"
-    out = seeded.ok(
+    out = demo_cli.ok(
         *("cases", "correct", PRACTICE_INTL, "2", "--by", "admin"),
         *("--reason", "receipt date per the C.N.", "--on", "2026-05-31"),
     ).stdout
     assert out == f"{PRACTICE_INTL}: event 2 corrected\n"
-    case = show(seeded, PRACTICE_INTL)
+    case = show(demo_cli, PRACTICE_INTL)
     assert case["dates"]["deposited"] == "2026-05-31"
     assert case["dates"]["effective"] == "2026-11-30"
     assert case["dates"]["effective_basis"].startswith("2026-05-31 + 6 months")
@@ -1064,17 +1064,19 @@ FIX_ADOPT = ("cases", "correct", LV, "4")  # event 4: the Saeima adopts the law
     ],
 )
 def test_cases_correct_bad_input(
-    seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
 ) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.fails(*args, field=field, mentions=mentions)
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails(*args, field=field, mentions=mentions)
 
 
-def test_cases_correct_that_breaks_a_later_step_is_refused(seeded: Cli, db_engine: Engine) -> None:
+def test_cases_correct_that_breaks_a_later_step_is_refused(
+    demo_cli: Cli, db_engine: Engine
+) -> None:
     """Moving Latvia's deposit a day later would move the effective date past the recorded
     take_effect: refused, naming the event that no longer fits."""
-    with unchanged(seeded, db_engine):
-        seeded.fails(
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails(
             *("cases", "correct", LV, "6", "--by", "admin", "--reason", "r"),
             *("--on", "2025-06-28"),
             field="occurred_on",
@@ -1082,20 +1084,20 @@ def test_cases_correct_that_breaks_a_later_step_is_refused(seeded: Cli, db_engin
         )
 
 
-def test_cases_correct_without_a_reason_is_a_usage_error(seeded: Cli, db_engine: Engine) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.usage_error(
+def test_cases_correct_without_a_reason_is_a_usage_error(demo_cli: Cli, db_engine: Engine) -> None:
+    with unchanged(demo_cli, db_engine):
+        demo_cli.usage_error(
             "cases", "correct", LV, "4", "--by", "admin", "--comment", "c", option="--reason"
         )
 
 
-def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(seeded: Cli) -> None:
-    deposited = seeded.json(
+def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(demo_cli: Cli) -> None:
+    deposited = demo_cli.json(
         *("cases", "advance", PRACTICE_INTL, "deposit", "--on", "2026-06-01", "--by", "clerk"),
         *("--evidence", "reasons=Art. 20(2) explanation"),
     )
     assert deposited["state"] == "notice_period"
-    undone = seeded.json(
+    undone = demo_cli.json(
         "cases", "undo", PRACTICE_INTL, "--by", "admin", "--reason", "recorded on the wrong case"
     )
     assert undone["state"] == "mfa_coordination"
@@ -1109,18 +1111,18 @@ def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(seeded: Cli
     assert (event["from_state"], event["to_state"]) == ("notice_period", "mfa_coordination")
     assert undone["version"] == deposited["version"] + 1
     assert "deposit" in {t["trigger"] for t in undone["available_triggers"]}
-    assert show(seeded, PRACTICE_INTL) == undone
+    assert show(demo_cli, PRACTICE_INTL) == undone
 
-    out = seeded.ok(
+    out = demo_cli.ok(
         *("cases", "advance", PRACTICE_INTL, "deposit", "--on", "2026-06-02", "--by", "clerk"),
         *("--evidence", "reasons=Art. 20(2) explanation"),
     ).stdout
     assert out.startswith(
         f"{PRACTICE_INTL}: Depositary receives the instrument, now at Notice period"
     )
-    out = seeded.ok("cases", "undo", PRACTICE_INTL, "--by", "admin", "--reason", "again").stdout
+    out = demo_cli.ok("cases", "undo", PRACTICE_INTL, "--by", "admin", "--reason", "again").stdout
     assert out == f"{PRACTICE_INTL}: back to MFA coordination\n"
-    assert len(show(seeded, PRACTICE_INTL)["history"]) == 5
+    assert len(show(demo_cli, PRACTICE_INTL)["history"]) == 5
 
 
 @pytest.mark.parametrize(
@@ -1136,10 +1138,10 @@ def test_cases_undo_adds_one_event_and_returns_to_the_previous_stage(seeded: Cli
     ids=["clerk", "viewer", "unknown-user", "unknown-case", "no-step", "blank-reason"],
 )
 def test_cases_undo_bad_input(
-    seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
 ) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.fails("cases", "undo", *args, field=field, mentions=mentions)
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails("cases", "undo", *args, field=field, mentions=mentions)
 
 
 @pytest.mark.parametrize(
@@ -1151,42 +1153,42 @@ def test_cases_undo_bad_input(
     ],
 )
 def test_nobody_records_as_the_system_actor(
-    seeded: Cli, db_engine: Engine, args: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str]
 ) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.usage_error("cases", *args, "--by", "system", option="--by", mentions=["system"])
+    with unchanged(demo_cli, db_engine):
+        demo_cli.usage_error("cases", *args, "--by", "system", option="--by", mentions=["system"])
 
 
 # --- sweep ----------------------------------------------------------------------------------
 
 
-def test_sweep_fires_take_effect_once_the_date_has_come(seeded: Cli) -> None:
-    seeded.ok(
+def test_sweep_fires_take_effect_once_the_date_has_come(demo_cli: Cli) -> None:
+    demo_cli.ok(
         *("cases", "advance", PRACTICE_INTL, "deposit", "--on", "2026-01-10", "--by", "clerk"),
         *("--evidence", "reasons=Art. 20(2) explanation"),
     )
-    early = seeded.json("sweep", "--today", "2026-07-09")
+    early = demo_cli.json("sweep", "--today", "2026-07-09")
     assert PRACTICE_INTL not in {r["case"] for r in early}
-    assert show(seeded, PRACTICE_INTL)["state"] == "notice_period"
+    assert show(demo_cli, PRACTICE_INTL)["state"] == "notice_period"
 
-    fired = seeded.json("sweep")
+    fired = demo_cli.json("sweep")
     assert {
         "case": PRACTICE_INTL,
         "trigger": "take_effect",
         "label": TAKES_EFFECT,
         "on": "2026-07-10",
     } in fired
-    case = show(seeded, PRACTICE_INTL)
+    case = show(demo_cli, PRACTICE_INTL)
     assert case["state"] == "effective"
     assert case["dates"]["effective"] == "2026-07-10"
     last = case["history"][-1]
     assert (last["trigger"], last["occurred_on"]) == ("take_effect", "2026-07-10")
     assert last["actor"] not in {"viewer", "clerk", "admin"}
 
-    again = seeded.ok("sweep").stdout
+    again = demo_cli.ok("sweep").stdout
     assert PRACTICE_INTL not in again
     assert again.rstrip().endswith("0 case(s) advanced")
-    assert len(show(seeded, PRACTICE_INTL)["history"]) == len(case["history"])
+    assert len(show(demo_cli, PRACTICE_INTL)["history"]) == len(case["history"])
 
 
 @pytest.mark.parametrize(
@@ -1198,28 +1200,30 @@ def test_sweep_fires_take_effect_once_the_date_has_come(seeded: Cli) -> None:
     ids=["future", "not-a-date"],
 )
 def test_sweep_bad_input(
-    seeded: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
+    demo_cli: Cli, db_engine: Engine, args: list[str], field: str, mentions: list[str]
 ) -> None:
-    seeded.ok(
+    demo_cli.ok(
         *("cases", "advance", PRACTICE_INTL, "deposit", "--on", "2026-01-10", "--by", "clerk"),
         *("--evidence", "reasons=Art. 20(2) explanation"),
     )
-    with unchanged(seeded, db_engine):
-        seeded.fails("sweep", *args, field=field, mentions=mentions)
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails("sweep", *args, field=field, mentions=mentions)
 
 
-def test_sweep_refuses_a_day_after_the_injected_today(seeded: Cli, today: Today) -> None:
+def test_sweep_refuses_a_day_after_the_injected_today(demo_cli: Cli, today: Today) -> None:
     today.day = date(2026, 3, 1)
-    seeded.fails("sweep", "--today", "2026-03-02", field="today", mentions=["2026-03-01"])
+    demo_cli.fails("sweep", "--today", "2026-03-02", field="today", mentions=["2026-03-01"])
 
 
 # --- pending --------------------------------------------------------------------------------
 
 
-def test_pending_json_lists_the_open_cases_with_their_triggers(seeded: Cli) -> None:
-    items = seeded.json("pending")
+def test_pending_json_lists_the_open_cases_with_their_triggers(demo_cli: Cli) -> None:
+    items = demo_cli.json("pending")
     by_ref = {p["reference"]: p for p in items}
-    practice = {r["reference"] for r in seeded.json("cases", "list", "--practice") if r["practice"]}
+    practice = {
+        r["reference"] for r in demo_cli.json("cases", "list", "--practice") if r["practice"]
+    }
     assert practice <= by_ref.keys()
     for p in items:
         assert {"reference", "state", "steps", "next_date"} <= p.keys()
@@ -1232,14 +1236,14 @@ def test_pending_json_lists_the_open_cases_with_their_triggers(seeded: Cli) -> N
     assert next(s["trigger"] for s in by_ref[PRACTICE_INTL]["steps"]) == "deposit"
     assert LV not in by_ref, "an effective case is not pending"
 
-    out = seeded.ok("pending").stdout
+    out = demo_cli.ok("pending").stdout
     assert out.splitlines()[0].split()[:2] == ["Case", "Stage"]
     practice = next(line for line in out.splitlines() if line.startswith(PRACTICE + " "))
     assert "Drafting" in practice and "Bill submitted to parliament" in practice, "labels, not ids"
 
 
-def test_pending_as_of_a_past_date(seeded: Cli) -> None:
-    items = seeded.json("pending", "--as-of", "2025-07-01")
+def test_pending_as_of_a_past_date(demo_cli: Cli) -> None:
+    items = demo_cli.json("pending", "--as-of", "2025-07-01")
     lv = next(p for p in items if p["reference"] == LV)
     assert lv["state"] == "notice_period"
     assert lv["next_date"]["on"] == "2025-12-27"
@@ -1251,20 +1255,20 @@ def test_pending_as_of_a_past_date(seeded: Cli) -> None:
 
 
 @pytest.mark.parametrize("value", ["2025-13-01", "soon"])
-def test_pending_bad_as_of(seeded: Cli, db_engine: Engine, value: str) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.fails("pending", "--as-of", value, field="as_of", mentions=[f"'{value}'"])
+def test_pending_bad_as_of(demo_cli: Cli, db_engine: Engine, value: str) -> None:
+    with unchanged(demo_cli, db_engine):
+        demo_cli.fails("pending", "--as-of", value, field="as_of", mentions=[f"'{value}'"])
 
 
 # --- audit verify / export ------------------------------------------------------------------
 
 
-def test_audit_verify_intact(seeded: Cli) -> None:
-    events = exported(seeded)
+def test_audit_verify_intact(demo_cli: Cli) -> None:
+    events = exported(demo_cli)
     cases = {e["case"] for e in events}
-    out = seeded.ok("audit", "verify").stdout
+    out = demo_cli.ok("audit", "verify").stdout
     assert out == f"intact: {len(events)} events in {len(cases)} cases\n"
-    data = seeded.json("audit", "verify")
+    data = demo_cli.json("audit", "verify")
     assert data["intact"] is True
     assert (data["events"], data["cases"]) == (len(events), len(cases))
 
@@ -1284,16 +1288,16 @@ def _edit_event_behind_the_apps_back(engine: Engine, reference: str, seq: int) -
         )
 
 
-def test_audit_verify_names_the_first_edited_event(seeded: Cli, db_engine: Engine) -> None:
+def test_audit_verify_names_the_first_edited_event(demo_cli: Cli, db_engine: Engine) -> None:
     _edit_event_behind_the_apps_back(db_engine, LV, 3)
-    assert show(seeded, LV)["history"][2]["comment"] == "edited"
-    seeded.fails("audit", "verify", field="event 3", mentions=[LV, "broken"])
+    assert show(demo_cli, LV)["history"][2]["comment"] == "edited"
+    demo_cli.fails("audit", "verify", field="event 3", mentions=[LV, "broken"])
 
 
-def test_audit_export_json(seeded: Cli) -> None:
-    events = exported(seeded)
-    references = [r["reference"] for r in seeded.json("cases", "list", "--practice")]
-    histories = {ref: show(seeded, ref)["history"] for ref in references}
+def test_audit_export_json(demo_cli: Cli) -> None:
+    events = exported(demo_cli)
+    references = [r["reference"] for r in demo_cli.json("cases", "list", "--practice")]
+    histories = {ref: show(demo_cli, ref)["history"] for ref in references}
     assert len(events) == sum(len(h) for h in histories.values())
     for e in events:
         assert {"case", *HISTORY_KEYS} <= e.keys()
@@ -1301,9 +1305,9 @@ def test_audit_export_json(seeded: Cli) -> None:
     assert [(e["seq"], e["hash"]) for e in lv] == [(e["seq"], e["hash"]) for e in histories[LV]]
 
 
-def test_audit_export_csv_has_a_header_and_one_row_per_event(seeded: Cli) -> None:
-    events = exported(seeded)
-    out = seeded.ok("audit", "export", "--format", "csv").stdout
+def test_audit_export_csv_has_a_header_and_one_row_per_event(demo_cli: Cli) -> None:
+    events = exported(demo_cli)
+    out = demo_cli.ok("audit", "export", "--format", "csv").stdout
     reader = csv.DictReader(io.StringIO(out))
     assert reader.fieldnames is not None
     assert {"case", *HISTORY_KEYS} <= set(reader.fieldnames)
@@ -1322,9 +1326,9 @@ def test_audit_export_of_an_empty_log(run: Cli) -> None:
     assert len(out.splitlines()) == 1 and out.startswith("case,")
 
 
-def test_audit_export_unknown_format_is_a_usage_error(seeded: Cli, db_engine: Engine) -> None:
-    with unchanged(seeded, db_engine):
-        seeded.usage_error(
+def test_audit_export_unknown_format_is_a_usage_error(demo_cli: Cli, db_engine: Engine) -> None:
+    with unchanged(demo_cli, db_engine):
+        demo_cli.usage_error(
             "audit", "export", "--format", "xml", option="--format", mentions=["csv", "json"]
         )
 

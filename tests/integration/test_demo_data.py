@@ -63,7 +63,8 @@ ACTIONS = {
 
 
 @pytest.fixture
-def seeded(tracker: Tracker) -> list[str]:
+def demo_references(tracker: Tracker) -> list[str]:
+    """The references of the demo's cases, seeded by seed_demo itself (slow: where it counts)."""
     return seed_demo(tracker)
 
 
@@ -180,7 +181,7 @@ def test_seeded_histories_are_the_real_ones(
 
 
 def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
-    tracker: Tracker, db_engine: Engine, registry: Registry, seeded: list[str]
+    tracker: Tracker, db_engine: Engine, registry: Registry, demo_references: list[str]
 ) -> None:
     practice = [c for c in list_cases(tracker) if c["practice"]]
     by_workflow = {c["workflow"]: c for c in practice}
@@ -197,7 +198,7 @@ def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
     assert real == {spec["expect"]["reference"] for spec in load_demo_cases()}
 
     cases, events = total_rows(db_engine, "cases"), total_rows(db_engine, "events")
-    assert cases == len(seeded)
+    assert cases == len(demo_references)
 
     assert seed_demo(tracker) == []
 
