@@ -178,6 +178,18 @@ def test_the_audit_csv_has_labels_beside_the_ids(seeded: Tracker, signed_in: Sig
     assert row["to_stage"] == "Awaiting proclamation by the President"
 
 
+def test_dates_in_notes_and_comments_read_as_the_pages_write_dates(
+    seeded: Tracker, signed_in: SignIn
+):
+    viewer = signed_in("viewer")
+    page = html_of(viewer.get(f"/cases/{LV}"))
+    opened = page.split("<dt>Record opened</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "Cabinet decision 25 Mar 2025: MFA to draft the bill" in opened  # 2025-03-25 stored
+    assert "2025-03-25" not in opened
+    log = html_of(viewer.get("/audit", query_string={"case": LV}))
+    assert "Cabinet decision 25 Mar 2025" in log and "Cabinet decision 2025-03-25" not in log
+
+
 def test_the_dashboard_names_recent_steps_by_label(seeded: Tracker, signed_in: SignIn):
     recent = html_of(signed_in("viewer").get("/dashboard")).split('id="recent"', 1)[1]
     assert " by system" in recent
