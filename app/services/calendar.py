@@ -210,7 +210,7 @@ def _guards_pass(view: CaseView, available: AvailableStep) -> bool:
 def _item(view: CaseView, country: str, day: date, entries: list[_Entry]) -> CalendarItem:
     entries = sorted(entries, key=lambda e: KINDS.index(e.kind))
     stage = view.workflow.stages[view.state.state]
-    practice = " Practice case." if view.row.practice else ""
+    practice = " Practice case." if view.case.practice else ""
     header = (
         f"{view.reference}: {country} and the {view.workflow.treaty.short_name}. "
         f"Stage: {stage.label}.{practice}"

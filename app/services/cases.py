@@ -269,13 +269,13 @@ def advance(
         store_files(tracker, files)
         # the opening says when the procedure began only while no step does (never, after one)
         opening = opening_record(session, row) if writing.state.began_on is None else None
+        session.flush()  # the case's version moves at the flush: the answer must say so
         view = projected_view(tracker, session, row, opening, recorded)
         return _answered(session, view, idempotency)
 
 
 def _answered(session: Session, view: CaseView, idempotency: Idempotency | None) -> CaseView:
     if idempotency is not None:
-        session.flush()  # the case's version moves at the flush: the kept answer must say so
         keep_answer(session, idempotency, view.to_json())
     return view
 

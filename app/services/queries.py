@@ -11,14 +11,14 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
-from app.domain.countries import check_country, country_name
+from app.domain.countries import check_country
 from app.domain.errors import InvalidInput
 from app.domain.projection import next_date
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
 from app.services.paging import Page
 from app.services.recording import event_records, to_record
-from app.services.views import CaseView, build_view, load_case, projected_view
+from app.services.views import CaseRecord, CaseView, build_view, load_case, projected_view
 
 
 def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> CaseView:
@@ -85,24 +85,7 @@ def _check_stage(tracker: Tracker, state: str, field: str) -> str:
 
 def case_summary(row: Case) -> dict[str, Any]:
     """A case as lists show it, from its row's projection."""
-    return {
-        "reference": row.reference,
-        "country": row.country,
-        "country_name": country_name(row.country),
-        "treaty": row.treaty,
-        "workflow": row.workflow,
-        "kind": row.kind,
-        "state": row.state,
-        "final": row.final,
-        "practice": row.practice,
-        "began": _iso(row.began_on),
-        "deposited": _iso(row.deposited_on),
-        # the latest day of a receipt known only within bounds (deposited is then the earliest)
-        "deposited_until": row.clock_state.get("deposited_until"),
-        "effective": _iso(row.effective_on),
-        "next_date": _iso(row.next_on),
-        "version": row.version,
-    }
+    return CaseRecord.of(row).summary()
 
 
 def _iso(day: date | None) -> str | None:
@@ -121,7 +104,7 @@ class PendingCase:
     def to_json(self, today: date) -> dict[str, Any]:
         stage = self.view.workflow.stages[self.view.state.state]
         return {
-            **case_summary(self.view.row),
+            **self.view.case.summary(),
             "treaty_name": self.view.workflow.treaty.short_name,
             "state": stage.id,
             "stage": {"label": stage.label, "responsible": stage.responsible},
@@ -225,7 +208,7 @@ def _pending_as_of(
     if sort == "reference":
         return sorted(items, key=lambda p: p.view.reference)
     return sorted(
-        items, key=lambda p: (p.next_on or date.max, p.view.row.practice, p.view.reference)
+        items, key=lambda p: (p.next_on or date.max, p.view.case.practice, p.view.reference)
     )
 
 
@@ -233,7 +216,7 @@ def _existed(view: CaseView, as_of: date) -> bool:
     """Whether the case was under way on `as_of`: its procedure had begun, or its record was
     open by then."""
     began = view.procedure_began()
-    return view.row.opened_on <= as_of or (began is not None and began[0] <= as_of)
+    return view.case.opened_on <= as_of or (began is not None and began[0] <= as_of)
 
 
 def _pending(view: CaseView) -> PendingCase:

@@ -52,7 +52,7 @@ def case_row(view: CaseView) -> CaseRow:
     flow, state = view.workflow, view.state
     domestic = _domestic_stages(view)
     began = view.procedure_began()
-    start = DateSpan.exact(began[0] if began else view.row.opened_on)
+    start = DateSpan.exact(began[0] if began else view.case.opened_on)
     spans: list[StageSpan] = []
     current = flow.initial
     for step in view.steps:
@@ -66,7 +66,7 @@ def case_row(view: CaseView) -> CaseRow:
     effective = view.effective
     return CaseRow(
         reference=view.reference,
-        title=country_name(view.row.country),
+        title=country_name(view.case.country),
         kind=flow.kind,
         spans=tuple(spans),
         deposited_on=state.deposited_on,

@@ -70,11 +70,70 @@ def _step_before(history: Sequence[EventRecord], seq: int, target: int) -> Step 
 
 
 @dataclass(frozen=True)
+class CaseRecord:
+    """A case row's values, copied inside the transaction that read it: what a view shows of
+    the row, so that no ORM row leaves its unit of work."""
+
+    reference: str
+    country: str
+    treaty: str
+    workflow: str
+    workflow_version: str
+    kind: str
+    state: str
+    final: bool
+    practice: bool
+    began_on: date | None
+    deposited_on: date | None
+    deposited_until: str | None  # the latest day of a receipt known only within bounds
+    effective_on: date | None
+    next_on: date | None
+    version: int
+    opened_on: date
+    opened_by: str
+    note: str
+    in_force_since: date | None
+
+    @classmethod
+    def of(cls, row: Case) -> CaseRecord:
+        return cls(
+            reference=row.reference, country=row.country, treaty=row.treaty,
+            workflow=row.workflow, workflow_version=row.workflow_version, kind=row.kind,
+            state=row.state, final=row.final, practice=row.practice, began_on=row.began_on,
+            deposited_on=row.deposited_on,
+            deposited_until=row.clock_state.get("deposited_until"),
+            effective_on=row.effective_on, next_on=row.next_on, version=row.version,
+            opened_on=row.opened_on, opened_by=row.opened_by.name, note=row.note,
+            in_force_since=row.in_force_since,
+        )  # fmt: skip
+
+    def summary(self) -> dict[str, Any]:
+        """The case as lists show it, from its row's projection."""
+        return {
+            "reference": self.reference,
+            "country": self.country,
+            "country_name": country_name(self.country),
+            "treaty": self.treaty,
+            "workflow": self.workflow,
+            "kind": self.kind,
+            "state": self.state,
+            "final": self.final,
+            "practice": self.practice,
+            "began": _iso(self.began_on),
+            "deposited": _iso(self.deposited_on),
+            "deposited_until": self.deposited_until,
+            "effective": _iso(self.effective_on),
+            "next_date": _iso(self.next_on),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case as it stands (or stood on `as_of`): rebuilt from its events, or read from its
     row's projection (then `history` is None; a write also holds the event it `recorded`)."""
 
-    row: Case
+    case: CaseRecord
     workflow: Workflow
     state: CaseState
     effective: EffectiveDate | None
@@ -90,7 +149,7 @@ class CaseView:
 
     @property
     def reference(self) -> str:
-        return self.row.reference
+        return self.case.reference
 
     def timeline(self) -> list[TimelineEntry]:
         """Each recorded step with the corrections of it and the undo that voided it, if any."""
@@ -116,7 +175,7 @@ class CaseView:
 
     @property
     def version(self) -> int:
-        return self.row.version
+        return self.case.version
 
     def procedure_began(self) -> tuple[date, str] | None:
         """When the procedure began and how that is known: its first step's date, else the day
@@ -128,11 +187,11 @@ class CaseView:
 
     def notice_allowed_from(self) -> date | None:
         """The first day a notice may be given, where the clause bars early notice."""
-        clock, since = self.workflow.clock, self.row.in_force_since
+        clock, since = self.workflow.clock, self.case.in_force_since
         return first_notice_day(clock, since) if clock and since else None
 
     def to_json(self) -> dict[str, Any]:
-        row, stage = self.row, self.workflow.stages[self.state.state]
+        row, stage = self.case, self.workflow.stages[self.state.state]
         period_end = self.state.period_end(self.workflow.clock)
         began = self.procedure_began()
         return {
@@ -145,7 +204,7 @@ class CaseView:
             "workflow_version": row.workflow_version,
             "practice": row.practice,
             "opened_on": row.opened_on.isoformat(),
-            "opened_by": row.opened_by.name,
+            "opened_by": row.opened_by,
             "procedure_began_on": began[0].isoformat() if began else None,
             "procedure_began_from": began[1] if began else None,
             "note": row.note,
@@ -252,7 +311,7 @@ def projected_view(
 def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
     return CaseView(
-        row=row,
+        case=CaseRecord.of(row),
         workflow=workflow,
         state=state,
         effective=state.effective(workflow.clock),

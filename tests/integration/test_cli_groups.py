@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.integration import test_cli
 from tests.integration.test_cli import Cli, show
 
-run, seeded = test_cli.run, test_cli.seeded  # the CLI tests' fixtures
+run, demo_cli = test_cli.run, test_cli.demo_cli  # the CLI tests' fixtures
 
 
 def _ready(cli: Cli) -> list[str]:
@@ -18,22 +18,22 @@ def _ready(cli: Cli) -> list[str]:
     return references
 
 
-def test_groups_create_list_and_advance_all_members(seeded: Cli) -> None:
-    references = _ready(seeded)
-    made = seeded.json("groups", "create", "Nordic deposit", "--case", references[0],
+def test_groups_create_list_and_advance_all_members(demo_cli: Cli) -> None:
+    references = _ready(demo_cli)
+    made = demo_cli.json("groups", "create", "Nordic deposit", "--case", references[0],
                        "--case", references[1], "--by", "clerk", "--note", "joint")  # fmt: skip
     assert made["slug"] == "nordic-deposit"
-    listing = seeded.ok("groups", "list").stdout
+    listing = demo_cli.ok("groups", "list").stdout
     assert "Baltic deposit, 27 June 2025" in listing and "Nordic deposit" in listing
     assert "LV-APMBC-2025" in listing and "Latvia" in listing
 
     denmark = ["DK-APMBC-2026 (Denmark)"]
-    seeded.fails("groups", "advance", "nordic-deposit", "deposit", "--on", "2026-06-27",
+    demo_cli.fails("groups", "advance", "nordic-deposit", "deposit", "--on", "2026-06-27",
                  "--by", "clerk", field="evidence.reasons", mentions=denmark)  # fmt: skip
-    assert [len(show(seeded, r)["history"]) for r in references] == [1, 1]
-    done = seeded.json("groups", "advance", "nordic-deposit", "deposit", "--on", "2026-06-27",
+    assert [len(show(demo_cli, r)["history"]) for r in references] == [1, 1]
+    done = demo_cli.json("groups", "advance", "nordic-deposit", "deposit", "--on", "2026-06-27",
                        "--by", "clerk", "--evidence", "reasons=Security")  # fmt: skip
     assert {m["state"] for m in done["members"]} == {"notice_period"}
-    assert [show(seeded, r)["dates"]["effective"] for r in references] == ["2026-12-27"] * 2
-    seeded.fails("groups", "create", "Alone", "--case", references[0], "--by", "clerk",
+    assert [show(demo_cli, r)["dates"]["effective"] for r in references] == ["2026-12-27"] * 2
+    demo_cli.fails("groups", "create", "Alone", "--case", references[0], "--by", "clerk",
                  field="cases")  # fmt: skip

@@ -67,7 +67,7 @@ def what_a_user_sees(tracker: Tracker) -> dict[str, Any]:
             "in_force_since": data["in_force_since"],
             "notice_allowed_from": data["notice_allowed_from"],
             "state": case.state.state,
-            "workflow": case.row.workflow,
+            "workflow": case.case.workflow,
             "began": case.procedure_began(),
             "steps": [(s.trigger, str(s.span), s.comment, dict(s.evidence)) for s in case.steps],
         }
@@ -283,7 +283,7 @@ def test_spreadsheet_formulas_are_neutralised_on_export_and_restored_on_import(
     report = imported(empty, csv_text, "csv")
     assert report.refused == []
     case = get_case(empty, report.cases[0])
-    assert case.row.note == hostile["note"] and case.steps[0].comment == "+1+1"
+    assert case.case.note == hostile["note"] and case.steps[0].comment == "+1+1"
 
 
 def test_the_cli_imports_reports_and_exits_non_zero_on_a_refusal(
