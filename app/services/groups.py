@@ -19,6 +19,7 @@ from app.persistence.models import Case, CaseGroup, CaseGroupMember
 from app.services.case_list import listed
 from app.services.cases import WRITERS, NewStep, Writing, record_cascading
 from app.services.context import Tracker
+from app.services.documents import Upload, check_uploads, store_files
 from app.services.recording import case_workflow, check_version, projected_state
 from app.services.users import active_user, require_role
 from app.services.views import load_case, projected_view
@@ -122,16 +123,20 @@ def record_group_step(
     comment: str = "",
     evidence: Mapping[str, object] | None = None,
     expected_versions: Mapping[str, int] | None = None,
+    documents: Sequence[Upload] = (),
 ) -> GroupView:
     """Record one step for every member in one transaction: an event in each member's chain,
     through the same checks as a single case's step. One member refused: none is recorded,
-    and the refusal names that member and the reason."""
+    and the refusal names that member and the reason. The documents are checked first and
+    stored once (by SHA-256); every member's event names them, as a single case's step does."""
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
+    files = check_uploads(tracker, documents)
     with tracker.transaction() as session:
         group = _load(session, slug)
         user = active_user(session, actor)
         note = f"Recorded for the group '{group.name}', for all its members at once."
-        new = NewStep(trigger, span, f"{comment.strip()}\n{note}".strip(), evidence)
+        refs = tuple(f.ref for f in files)
+        new = NewStep(trigger, span, f"{comment.strip()}\n{note}".strip(), evidence, refs)
         for member in sorted(group.members, key=lambda m: m.case.reference):
             row = member.case
             try:
@@ -144,6 +149,7 @@ def record_group_step(
                     f"recorded for any member: {exc.message}",
                     field=exc.field,
                 ) from exc
+        store_files(tracker, files)
         session.flush()
         return _view(tracker, session, group)
 

@@ -11,6 +11,7 @@ from app.services import groups
 from app.web.api import bp, caller
 from app.web.api_input import body, parsed
 from app.web.api_requests import NewGroup, NewGroupEvent
+from app.web.documents import decoded_documents
 
 
 @bp.get("/groups")
@@ -33,8 +34,9 @@ def get_group(slug: str) -> ResponseReturnValue:
 @bp.post("/groups/<slug>/events")
 def record_group_event(slug: str) -> ResponseReturnValue:
     new = parsed(NewGroupEvent, body())
+    uploads = decoded_documents(new.documents or [])
     group = groups.record_group_step(
         tracker_of(), slug, new.trigger, new.occurred_on, caller().name, new.comment or "",
-        new.evidence or {}, new.expected_versions or {},
+        new.evidence or {}, new.expected_versions or {}, uploads,
     )  # fmt: skip
     return group.to_json(), 201

@@ -213,6 +213,11 @@ class NewGroupEvent(Body):
     expected_versions: dict[str, Annotated[int, Field(ge=1, le=INT_MAX)]] | None = Field(
         None, description="reference: version as the caller saw it; a stale one is a 409 for all"
     )
+    documents: list[NewDocument] | None = Field(
+        None,
+        description="files attached to every member's event (stored once); each event's hash "
+        "covers their SHA-256",
+    )
 
 
 REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewDocument, NewEvent, NewGroup, NewGroupEvent)

@@ -28,7 +28,12 @@ from app.web.auth import requires
 
 bp = Blueprint("documents", __name__)
 # The routes whose requests may carry documents (multipart files, or base64 in the API's JSON)
-UPLOAD_ENDPOINTS = {"cases.advance": 1.0, "api.record_event": 4 / 3}
+UPLOAD_ENDPOINTS = {
+    "cases.advance": 1.0,
+    "api.record_event": 4 / 3,
+    "groups.record": 1.0,
+    "api.record_group_event": 4 / 3,
+}
 DOWNLOAD_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",

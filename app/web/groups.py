@@ -15,6 +15,7 @@ from app.services import groups, timeline
 from app.services.groups import GroupView
 from app.web.auth import requires
 from app.web.cases import form_evidence
+from app.web.documents import uploaded_files
 from app.web.params import bounded_int
 from app.web.status import http_status
 from app.web.timeline import render_timeline
@@ -95,7 +96,7 @@ def record(slug: str) -> Response | tuple[str, int]:
         }
         group = groups.record_group_step(
             tracker_of(), slug, trigger, form.get("occurred_on", ""), current_user.name,
-            form.get("comment", ""), form_evidence(), versions,
+            form.get("comment", ""), form_evidence(), versions, uploaded_files(),
         )  # fmt: skip
     except DomainError as exc:
         status = http_status(exc, named_in_address=exc.field == "group")

@@ -3,12 +3,15 @@ one step for all members; a refusal by one member is a 422 naming it, and nothin
 
 from __future__ import annotations
 
+import base64
+
 from flask import Flask
 
 from app.services import tokens
 from app.services.cases import open_case
 from app.services.context import Tracker
 from app.services.queries import get_case
+from tests.web.test_documents import PDF
 
 API = "/api/v1"
 BALTIC = "baltic-deposit-27-june-2025"
@@ -65,3 +68,27 @@ def test_a_clerk_records_a_group_deposit_all_or_none(seeded: Tracker, app: Flask
     assert done.status_code == 201
     assert {m["state"] for m in done.get_json()["members"]} == {"notice_period"}
     assert [len(get_case(seeded, r).history) for r in references] == [2, 2]
+
+
+def test_a_group_event_takes_documents_as_a_case_event_does(seeded: Tracker, app: Flask) -> None:
+    references = [
+        open_case(seeded, c, "apmbc", "clerk", workflow="apmbc/international-only").reference
+        for c in ("DK", "NO")
+    ]
+    client, clerk = app.test_client(), _headers(seeded, "clerk")
+    client.post(f"{API}/groups", json={"name": "Nordic deposit", "cases": references},
+                headers=clerk)  # fmt: skip
+    url = f"{API}/groups/nordic-deposit/events"
+    step = {"trigger": "deposit", "occurred_on": "2026-06-27", "evidence": {"reasons": "r"}}
+    zip_file = base64.b64encode(b"PK\x03\x04" + b"\x00\xff" * 20).decode()
+    zipped = [{"name": "i.pdf", "content_base64": zip_file}]
+    bad = client.post(url, json={**step, "documents": zipped}, headers=clerk)
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "documents"
+    assert [len(get_case(seeded, r).history or ()) for r in references] == [1, 1]
+    pdf = base64.b64encode(PDF).decode()
+    done = client.post(url, json={**step, "documents": [{"name": "i.pdf", "content_base64": pdf}]},
+                       headers=clerk)  # fmt: skip
+    assert done.status_code == 201
+    for reference in references:
+        case = client.get(f"{API}/cases/{reference}", headers=clerk).get_json()
+        assert [d["name"] for d in case["history"][-1]["documents"]] == ["i.pdf"]

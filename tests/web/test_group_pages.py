@@ -4,14 +4,20 @@ member refuses all, says which at the top of the page, keeps what was typed."""
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any
+
+from flask import Flask
 
 from app.services.cases import open_case
 from app.services.context import Tracker
 from app.services.queries import get_case
-from tests.web.conftest import SignIn, html_of, location, post
+from tests.web.conftest import SignIn, csrf_token, html_of, location, post
+from tests.web.test_documents import PDF, stored_files
 
 BALTIC = "/groups/baltic-deposit-27-june-2025"
+STEPS = "/groups/nordic-deposit/steps"
 
 
 def test_the_demo_groups_the_baltic_deposit(seeded: Tracker, signed_in: SignIn) -> None:
@@ -66,3 +72,41 @@ def test_a_refusal_names_the_member_and_keeps_the_input(seeded: Tracker, signed_
     bad = post(clerk, "/groups", {"name": "Solo", "cases": references[0]})
     assert bad.status_code == 422 and "at least two cases" in html_of(bad)
     assert 'value="Solo"' in html_of(bad)
+
+
+def test_a_group_step_attaches_the_same_documents_to_every_member(
+    app: Flask, seeded: Tracker, signed_in: SignIn
+) -> None:
+    references = _ready(seeded)
+    clerk = signed_in("clerk")
+    post(clerk, "/groups", {"name": "Nordic deposit", "cases": " ".join(references)})
+    page = html_of(clerk.get("/groups/nordic-deposit"))
+    assert 'enctype="multipart/form-data"' in page and 'name="documents"' in page
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(clerk), "trigger": "deposit", "occurred_on": "2026-06-27",
+        "evidence.reasons": "Security", "documents": [(io.BytesIO(PDF), "instrument.pdf")],
+    }  # fmt: skip
+    done = clerk.post(STEPS, data=data, content_type="multipart/form-data")
+    assert done.status_code == 302, html_of(done)
+    for reference in references:
+        case = html_of(clerk.get(f"/cases/{reference}"))
+        assert re.search(r'/documents/[0-9a-f]{64}" download>instrument.pdf</a>', case)
+    assert len(stored_files(app)) == 1  # stored once, named by both events
+
+
+def test_a_refused_file_refuses_the_whole_group_step(
+    app: Flask, seeded: Tracker, signed_in: SignIn
+) -> None:
+    references = _ready(seeded)
+    clerk = signed_in("clerk")
+    post(clerk, "/groups", {"name": "Nordic deposit", "cases": " ".join(references)})
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(clerk), "trigger": "deposit", "occurred_on": "2026-06-27",
+        "evidence.reasons": "Security",
+        "documents": [(io.BytesIO(b"PK\x03\x04" + b"\x00\xff" * 20), "instrument.pdf")],
+    }  # fmt: skip
+    refused = clerk.post(STEPS, data=data, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "instrument.pdf is not a file of an allowed type" in html_of(refused)
+    assert [len(get_case(seeded, r).history or ()) for r in references] == [1, 1]
+    assert stored_files(app) == []
