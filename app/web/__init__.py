@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, jsonify, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
@@ -132,6 +132,9 @@ def _untrusted_host(exc: SecurityError) -> Any:
 
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    current_app.logger.warning(
+        "CSRF check refused %s %s: %s", request.method, request.path, exc.description
+    )
     message = "The form had expired or came from elsewhere (CSRF check). Reload and try again."
     return render_template("error.html", code=400, message=message), 400
 
