@@ -144,7 +144,8 @@ def tracker(db_engine: Engine, registry: Registry, today: Today) -> Tracker:
     return t
 
 
-DEMO_TABLES = ("workflow_definitions", "cases", "events", "case_groups", "case_group_members")
+DEMO_TABLES = ("workflow_definitions", "cases", "events", "case_groups", "case_group_members",
+               "case_group_changes")  # fmt: skip
 
 
 @pytest.fixture(scope="session")

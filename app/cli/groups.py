@@ -6,6 +6,7 @@ import click
 
 from app import tracker_of
 from app.cli.base import TrackerGroup, by_option, command, emit, evidence_pairs, json_option
+from app.cli.text import table
 from app.services import groups
 from app.services.groups import GroupView
 
@@ -14,8 +15,8 @@ groups_group = TrackerGroup("groups", help="Groups of cases that act together.")
 
 def _print(group: GroupView) -> None:
     click.echo(f"{group.name}  ({group.slug})" + (f": {group.note}" if group.note else ""))
-    for m in group.members:
-        click.echo(f"  {m['reference']:<28} {m['country_name']:<20} {m['stage']}")
+    rows = ((m["reference"], m["country_name"], m["stage"]) for m in group.members)
+    click.echo(table(("Reference", "Country", "Stage"), rows) + "\n")
 
 
 @groups_group.command("create")
@@ -67,4 +68,26 @@ def groups_advance(
     group = groups.record_group_step(
         tracker_of(), slug, trigger, occurred_on, actor, comment, evidence_pairs(evidence)
     )
+    emit(group.to_json()) if as_json else _print(group)
+
+
+@groups_group.command("members")
+@click.argument("slug")
+@click.option("--add", "adding", multiple=True, metavar="REFERENCE", help="A case to add")
+@click.option("--remove", "removing", multiple=True, metavar="REFERENCE",
+              help="A member to take out")  # fmt: skip
+@click.option("--reason", default="", help="Why, kept with the change")
+@by_option
+@json_option
+@command()
+def groups_members(
+    slug: str,
+    adding: tuple[str, ...],
+    removing: tuple[str, ...],
+    reason: str,
+    actor: str,
+    as_json: bool,
+) -> None:
+    """Add cases to the group SLUG and take members out (repeat --add, --remove)."""
+    group = groups.change_members(tracker_of(), slug, actor, adding, removing, reason)
     emit(group.to_json()) if as_json else _print(group)

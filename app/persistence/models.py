@@ -275,6 +275,9 @@ class CaseGroup(Base):
     members: Mapped[list[CaseGroupMember]] = relationship(
         back_populates="group", lazy="raise", cascade="all, delete-orphan"
     )
+    changes: Mapped[list[CaseGroupChange]] = relationship(
+        lazy="raise", order_by="CaseGroupChange.id", cascade="all"
+    )
 
 
 class CaseGroupMember(Base):
@@ -289,3 +292,20 @@ class CaseGroupMember(Base):
 
     group: Mapped[CaseGroup] = relationship(back_populates="members")
     case: Mapped[Case] = relationship(lazy="joined")
+
+
+class CaseGroupChange(Base):
+    """One change of a group's members, append-only: who made it, when, which cases came in
+    and which left, and why. The group's making is its first change (every member added)."""
+
+    __tablename__ = "case_group_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("case_groups.id"), index=True)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added: Mapped[list[str]] = mapped_column(JSON, default=list)  # references
+    removed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    changed_by: Mapped[User] = relationship(lazy="joined")

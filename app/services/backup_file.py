@@ -22,10 +22,10 @@ FORMAT_VERSION = 1
 # In foreign-key order, which is the order a restore inserts them in.
 TABLES = (
     "users", "api_tokens", "workflow_definitions", "cases", "events", "event_documents",
-    "case_groups", "case_group_members",
+    "case_groups", "case_group_members", "case_group_changes",
 )  # fmt: skip
 # Tables added since format 1 began: a backup made before them has no count for them (none).
-LATER = frozenset({"case_groups", "case_group_members", "event_documents"})
+LATER = frozenset({"case_groups", "case_group_members", "case_group_changes", "event_documents"})
 # Session tokens are not kept: after a restore every user signs in again.
 LEFT_OUT = {"users": frozenset({"session_token"})}
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain.audit import utc_iso
 from app.domain.clock import DateSpan, parse_span
 from app.domain.countries import country_name
 from app.domain.definitions import Transition
 from app.domain.errors import DomainError, InvalidInput, NotFound
-from app.persistence.models import Case, CaseGroup, CaseGroupMember
+from app.persistence.models import Case, CaseGroup, CaseGroupChange, CaseGroupMember
 from app.services.case_list import listed
 from app.services.cases import WRITERS, NewStep, Writing, record_cascading
 from app.services.context import Tracker
@@ -38,6 +40,7 @@ class GroupView:
     created_by: str
     members: tuple[dict[str, Any], ...]
     common_steps: tuple[Transition, ...]  # the steps every member may take next
+    changes: tuple[MembershipChange, ...]  # oldest first; the making is the first
 
     @property
     def references(self) -> list[str]:
@@ -51,6 +54,27 @@ class GroupView:
             "created_by": self.created_by,
             "members": list(self.members),
             "common_steps": [{"trigger": t.trigger, "label": t.label} for t in self.common_steps],
+            "changes": [c.to_json() for c in self.changes],
+        }
+
+
+@dataclass(frozen=True)
+class MembershipChange:
+    """Who changed the members, when, which cases came in and which left, and why."""
+
+    changed_by: str
+    changed_at: datetime
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changed_by": self.changed_by,
+            "changed_at": utc_iso(self.changed_at),
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "reason": self.reason,
         }
 
 
@@ -62,7 +86,7 @@ def slug_of(name: str) -> str:
 def create_group(
     tracker: Tracker, name: str, references: Sequence[str], actor: str, note: str = ""
 ) -> GroupView:
-    """Group at least two cases under a name (clerk or admin)."""
+    """Group at least two cases under a name (clerk or admin); the making is its first change."""
     name = " ".join(name.split())
     if not name or len(name) > NAME_MAX or not slug_of(name):
         raise InvalidInput(
@@ -70,34 +94,87 @@ def create_group(
             "(e.g. Baltic deposit, 27 June 2025)",
             field="name",
         )
-    wanted = list(dict.fromkeys(r.strip().upper() for r in references if r.strip()))
+    wanted = _references(references)
     if len(wanted) < 2:
-        raise InvalidInput(
-            "cases: a group needs at least two cases (e.g. LV-APMBC-2025, LT-APMBC-2025)",
-            field="cases",
-        )
+        raise InvalidInput(f"cases: {TWO_AT_LEAST}", field="cases")
     with tracker.transaction() as session:
-        require_role(active_user(session, actor), WRITERS, "creating a group")
+        user = require_role(active_user(session, actor), WRITERS, "creating a group")
         taken = session.scalar(
             select(CaseGroup.id).where((CaseGroup.name == name) | (CaseGroup.slug == slug_of(name)))
         )
         if taken is not None:
             raise InvalidInput(f"name: a group named {name!r} exists already", field="name")
-        group = CaseGroup(
-            slug=slug_of(name), name=name, note=note.strip(), created_by=active_user(session, actor)
-        )
-        group.members = [CaseGroupMember(case=_member(session, r)) for r in wanted]
+        group = CaseGroup(slug=slug_of(name), name=name, note=note.strip(), created_by=user)
+        group.members = [CaseGroupMember(case=_member(session, r, "cases")) for r in wanted]
+        group.changes = [CaseGroupChange(changed_by=user, added=wanted, removed=[])]
         session.add(group)
         session.flush()
         return _view(tracker, session, group)
 
 
-def _member(session: Session, reference: str) -> Case:
+def change_members(
+    tracker: Tracker,
+    slug: str,
+    actor: str,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    reason: str = "",
+) -> GroupView:
+    """Add cases to a group and take others out (clerk or admin), recorded with who, when and
+    why; the group keeps at least two members. A step recorded for the group before stays in
+    each member's own chain, a member taken out included."""
+    adding, removing = _references(add), _references(remove)
+    if not adding and not removing:
+        raise InvalidInput("add: name a case to add or a member to take out", field="add")
+    both = sorted(set(adding) & set(removing))
+    if both:
+        raise InvalidInput(f"remove: {', '.join(both)} cannot be both added and taken out",
+                           field="remove")  # fmt: skip
+    with tracker.transaction() as session:
+        user = require_role(active_user(session, actor), WRITERS, "changing a group's members")
+        group = _load(session, slug)
+        members = {m.case.reference: m for m in group.members}
+        _check_change(members, adding, removing)
+        for reference in removing:
+            group.members.remove(members[reference])
+        group.members.extend(CaseGroupMember(case=_member(session, r, "add")) for r in adding)
+        group.changes.append(
+            CaseGroupChange(changed_by=user, added=adding, removed=removing, reason=reason.strip())
+        )
+        session.flush()
+        return _view(tracker, session, group)
+
+
+def _check_change(members: Mapping[str, CaseGroupMember], adding: list[str],
+                  removing: list[str]) -> None:  # fmt: skip
+    """The references to add are not members yet, those to take out are, and two stay."""
+    already = [r for r in adding if r in members]
+    if already:
+        raise InvalidInput(f"add: {', '.join(already)} is a member already", field="add")
+    strangers = [r for r in removing if r not in members]
+    if strangers:
+        raise InvalidInput(
+            f"remove: {', '.join(strangers)} is not a member; the members are "
+            + ", ".join(sorted(members)),
+            field="remove",
+        )
+    if len(members) + len(adding) - len(removing) < 2:
+        raise InvalidInput(f"remove: {TWO_AT_LEAST}", field="remove")
+
+
+TWO_AT_LEAST = "a group needs at least two cases (e.g. LV-APMBC-2025, LT-APMBC-2025)"
+
+
+def _references(given: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(r.strip().upper() for r in given if r.strip()))
+
+
+def _member(session: Session, reference: str, field: str) -> Case:
     try:
         return load_case(session, reference)
     except NotFound:
         raise NotFound(
-            f"cases: no case {reference!r}; the list of cases shows the references", field="cases"
+            f"{field}: no case {reference!r}; the list of cases shows the references", field=field
         ) from None
 
 
@@ -155,7 +232,9 @@ def record_group_step(
 
 
 def _groups() -> Select[CaseGroup]:
-    return select(CaseGroup).options(selectinload(CaseGroup.members))
+    return select(CaseGroup).options(
+        selectinload(CaseGroup.members), selectinload(CaseGroup.changes)
+    )
 
 
 def _load(session: Session, slug: str) -> CaseGroup:
@@ -183,4 +262,15 @@ def _view(tracker: Tracker, session: Session, group: CaseGroup) -> GroupView:
         created_by=group.created_by.name,
         members=tuple(listed(tracker, session, row) for row in rows),
         common_steps=tuple(common),
+        changes=tuple(_change(c) for c in group.changes),
+    )
+
+
+def _change(change: CaseGroupChange) -> MembershipChange:
+    return MembershipChange(
+        changed_by=change.changed_by.name,
+        changed_at=change.changed_at,
+        added=tuple(change.added),
+        removed=tuple(change.removed),
+        reason=change.reason,
     )

@@ -66,13 +66,14 @@ def active_user(session: Session, name: str) -> User:
     return user
 
 
-def require_role(user: User, allowed: tuple[str, ...], action: str) -> None:
-    """Refuse `action` unless the user's role is among `allowed`."""
+def require_role(user: User, allowed: tuple[str, ...], action: str) -> User:
+    """The user, unless their role is not among `allowed` (then `action` is refused)."""
     if user.role not in allowed:
         raise Forbidden(
             f"user: {user.name!r} is a {user.role}; {action} needs the role {' or '.join(allowed)}",
             field="user",
         )
+    return user
 
 
 def system_user(session: Session) -> User:

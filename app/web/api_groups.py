@@ -1,5 +1,6 @@
-"""JSON API v1 for groups of cases: list, read, make one, and record one step for all its
-members (all or none), on the API's blueprint, with its authentication and error rules."""
+"""JSON API v1 for groups of cases: list, read, make one, change its members, and record one
+step for all its members (all or none), on the API's blueprint, with its authentication and
+error rules."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from app import tracker_of
 from app.services import groups
 from app.web.api import bp, caller
 from app.web.api_input import body, parsed
-from app.web.api_requests import NewGroup, NewGroupEvent
+from app.web.api_requests import MemberChange, NewGroup, NewGroupEvent
 from app.web.documents import decoded_documents
 
 
@@ -29,6 +30,15 @@ def create_group() -> ResponseReturnValue:
 @bp.get("/groups/<slug>")
 def get_group(slug: str) -> ResponseReturnValue:
     return groups.get_group(tracker_of(), slug).to_json()
+
+
+@bp.post("/groups/<slug>/members")
+def change_group_members(slug: str) -> ResponseReturnValue:
+    change = parsed(MemberChange, body())
+    return groups.change_members(
+        tracker_of(), slug, caller().name, change.add or [], change.remove or [],
+        change.reason or "",
+    ).to_json()  # fmt: skip
 
 
 @bp.post("/groups/<slug>/events")

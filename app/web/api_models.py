@@ -352,6 +352,16 @@ class CommonStep(Answer):
     label: str
 
 
+class MembershipChange(Answer):
+    """Who changed a group's members, when, and why; the group's making is the first"""
+
+    changed_by: str
+    changed_at: datetime
+    added: list[str] = Field(description="references of the cases that came in")
+    removed: list[str] = Field(description="references of the cases taken out")
+    reason: str
+
+
 class Group(Answer):
     """Cases that act together; a step recorded for the group is one event in each member"""
 
@@ -361,6 +371,7 @@ class Group(Answer):
     created_by: str
     members: list[CaseSummary]
     common_steps: list[CommonStep]
+    changes: list[MembershipChange] = Field(description="oldest first")
 
 
 class GroupList(Answer):

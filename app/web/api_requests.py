@@ -199,6 +199,15 @@ class NewGroup(Body):
     note: str | None = None
 
 
+class MemberChange(Body):
+    """Adds cases to a group and takes members out; the group keeps at least two"""
+
+    add: list[str] | None = Field(None, description="references of cases to add",
+                                  examples=[["FI-APMBC-2025"]])  # fmt: skip
+    remove: list[str] | None = Field(None, description="references of members to take out")
+    reason: str | None = Field(None, description="why, kept with the change")
+
+
 class NewGroupEvent(Body):
     """Records one step for every member in one transaction: all of them, or none"""
 
@@ -220,4 +229,6 @@ class NewGroupEvent(Body):
     )
 
 
-REQUESTS: tuple[type[BaseModel], ...] = (NewCase, NewDocument, NewEvent, NewGroup, NewGroupEvent)
+REQUESTS: tuple[type[BaseModel], ...] = (
+    NewCase, NewDocument, NewEvent, NewGroup, MemberChange, NewGroupEvent,
+)  # fmt: skip

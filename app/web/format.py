@@ -91,6 +91,8 @@ FIELD_LABELS = {
     "older_than": "Page position (older than)",
     "newer_than": "Page position (newer than)",
     "expected_version": "The case's version the form was made from",
+    "add": "Cases to add",
+    "remove": "Members to take out",
 }
 
 

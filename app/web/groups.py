@@ -52,7 +52,11 @@ def create() -> Response | tuple[str, int]:
     return redirect(url_for("groups.show", slug=group.slug))
 
 
-def _group_page(slug: str, error: DomainError | None = None, status: int = 200) -> tuple[str, int]:
+def _group_page(
+    slug: str, error: DomainError | None = None, status: int = 200, refused: str = ""
+) -> tuple[str, int]:
+    """The group's page; after a refusal, `refused` names the form ("members" or "step")
+    that shows the message and keeps what was typed."""
     tracker = tracker_of()
     try:
         group = groups.get_group(tracker, slug)
@@ -65,7 +69,8 @@ def _group_page(slug: str, error: DomainError | None = None, status: int = 200) 
         group=group,
         chart=render_timeline(rows, tracker.today(), links),
         error=error,
-        failed=request.form.get("trigger") if error else None,
+        refused=refused,
+        failed=request.form.get("trigger") if error and refused == "step" else None,
         entered=request.form if error else {},
         versions=_versions(group),
         mine=[t for t in group.common_steps if current_user.role in t.roles],
@@ -99,10 +104,7 @@ def record(slug: str) -> Response | tuple[str, int]:
             form.get("comment", ""), form_evidence(), versions, uploaded_files(),
         )  # fmt: skip
     except DomainError as exc:
-        status = http_status(exc, named_in_address=exc.field == "group")
-        if status == 404:
-            abort(404)
-        return _group_page(slug, exc, status)
+        return _refused(slug, exc, "step")
     stages = sorted({m["stage"] for m in group.members})
     flash(
         f"Recorded for all {len(group.members)} cases; they are now at "
@@ -111,3 +113,26 @@ def record(slug: str) -> Response | tuple[str, int]:
         "success",
     )
     return redirect(url_for("groups.show", slug=slug))
+
+
+@bp.post("/groups/<slug>/members")
+@requires("clerk", "admin")
+def members(slug: str) -> Response | tuple[str, int]:
+    """Add cases and take members out, with the reason kept beside the change."""
+    form = request.form
+    try:
+        group = groups.change_members(
+            tracker_of(), slug, current_user.name, REFERENCES.split(form.get("add", "")),
+            form.getlist("remove"), form.get("reason", ""),
+        )  # fmt: skip
+    except DomainError as exc:
+        return _refused(slug, exc, "members")
+    flash(f"Members changed; the group has {len(group.members)} cases.", "success")
+    return redirect(url_for("groups.show", slug=slug))
+
+
+def _refused(slug: str, exc: DomainError, form: str) -> tuple[str, int]:
+    status = http_status(exc, named_in_address=exc.field == "group")
+    if status == 404:
+        abort(404)
+    return _group_page(slug, exc, status, refused=form)

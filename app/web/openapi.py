@@ -204,6 +204,12 @@ def _paths() -> dict[str, Any]:
             "get": _op("getGroup", "A group with its members as they stand",
                        (200, "Group", "The group"), 401, 404, params="slug"),
         },
+        "/api/v1/groups/{slug}/members": {
+            "post": _op("changeGroupMembers", "Add cases to a group and take members out "
+                        "(clerk, admin), kept with who, when and why; two members at least",
+                        (200, "Group", "The group after the change"), *WRITE_ERRORS, 404,
+                        params="slug csrf", body="MemberChange"),
+        },
         "/api/v1/groups/{slug}/events": {
             "post": _op("recordGroupEvent", "Record one step for every member: one event in "
                         "each member's chain, all or none; a refusal names the member",

@@ -34,9 +34,8 @@ from tests.conftest import MIGRATIONS, PASSWORD, Today, postgres_schema
 from tests.integration.conftest import POSTGRES_ONLY, SQLITE_ONLY
 from tests.integration.test_cli import Cli
 
-KEPT = ("users", "api_tokens", "workflow_definitions", "cases", "events", "case_groups",
-        "case_group_members")  # fmt: skip
-GROUP_TABLES = ("case_groups", "case_group_members")
+GROUP_TABLES = ("case_groups", "case_group_members", "case_group_changes")
+KEPT = ("users", "api_tokens", "workflow_definitions", "cases", "events", *GROUP_TABLES)
 LV = "LV-APMBC-2025"
 
 Fresh = Callable[[str], tuple[Tracker, Engine]]
@@ -293,8 +292,9 @@ def test_the_groups_come_back_and_a_backup_made_before_groups_still_restores(
     header = json.loads(older[0])
     header["counts"] = {t: n for t, n in header["counts"].items() if t not in GROUP_TABLES}
     older[0] = json.dumps(header).encode() + b"\n"
-    # the demo's groups: the Baltic deposit and the Sahel announcement, three members each
-    assert len(older) == len(lines) - 2 - 6
+    # the demo's groups: the Baltic deposit and the Sahel announcement, three members each,
+    # and each group's making
+    assert len(older) == len(lines) - 2 - 6 - 2
     _rewrite_with_digest(backed_up, older)
     summary = restore_backup(empty[0], backed_up)
     assert summary.counts["case_groups"] == 0

@@ -37,3 +37,17 @@ def test_groups_create_list_and_advance_all_members(demo_cli: Cli) -> None:
     assert [show(demo_cli, r)["dates"]["effective"] for r in references] == ["2026-12-27"] * 2
     demo_cli.fails("groups", "create", "Alone", "--case", references[0], "--by", "clerk",
                  field="cases")  # fmt: skip
+
+
+def test_groups_members_adds_and_takes_out_with_a_reason(demo_cli: Cli) -> None:
+    dk, no = _ready(demo_cli)
+    demo_cli.ok("groups", "create", "Nordic", "--case", dk, "--case", no, "--by", "clerk")
+    out = demo_cli.ok("groups", "members", "nordic", "--add", "LV-APMBC-2025", "--remove", no,
+                      "--reason", "Norway waits", "--by", "clerk").stdout  # fmt: skip
+    assert out.splitlines()[1].split() == ["Reference", "Country", "Stage"]
+    assert "LV-APMBC-2025" in out and no not in out
+    listed = demo_cli.json("groups", "list")
+    nordic = next(g for g in listed if g["slug"] == "nordic")
+    assert nordic["changes"][-1]["reason"] == "Norway waits"
+    demo_cli.fails("groups", "members", "nordic", "--remove", dk, "--by", "clerk",
+                   field="remove", mentions=["at least two cases"])  # fmt: skip

@@ -18,8 +18,9 @@ from app.persistence.database import make_engine, make_session_factory
 from app.persistence.models import Base, SignInAttempt
 from app.services import auth, tokens
 from app.services.audit import verify_audit
-from app.services.cases import advance
+from app.services.cases import advance, open_case
 from app.services.context import Tracker
+from app.services.groups import change_members, create_group
 from tests.conftest import PASSWORD, REPO
 from tests.integration.conftest import FI_TO_DEPOSIT, POSTGRES_ONLY, open_walked
 from tests.web.conftest import csrf_token, post
@@ -63,6 +64,10 @@ def test_the_readme_role_records_steps_and_cannot_rewrite_events(
     assert auth.sign_in(server, "clerk", PASSWORD, "192.0.2.1").name == "clerk"
     token = tokens.create_token(server, "clerk")
     assert tokens.token_user(server, token) is not None
+    others = [open_case(server, c, "apmbc", "clerk").reference for c in ("DK", "NO")]
+    create_group(server, "Nordic", [reference, others[0]], "clerk")
+    group = change_members(server, "nordic", "clerk", add=[others[1]], remove=[others[0]])
+    assert len(group.changes) == 2  # an INSERT of changes, a DELETE of a membership
     for statement in (
         "UPDATE events SET comment = 'rewritten'",
         "DELETE FROM events",

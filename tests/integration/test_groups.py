@@ -9,7 +9,7 @@ from app.domain.errors import Conflict, Forbidden, InvalidInput, NotAllowed, Not
 from app.services.audit import verify_audit
 from app.services.cases import open_case
 from app.services.context import Tracker
-from app.services.groups import create_group, get_group, record_group_step
+from app.services.groups import change_members, create_group, get_group, record_group_step
 from app.services.queries import get_case
 
 REASONS = {"reasons": "The changed security environment of the region."}
@@ -95,3 +95,48 @@ def test_bad_groups_are_refused_naming_the_field(tracker: Tracker, baltic: list[
                           evidence=REASONS)  # fmt: skip
     with pytest.raises(NotFound):
         get_group(tracker, "nope")
+
+
+def test_members_change_with_who_when_and_why_and_earlier_steps_stay(
+    tracker: Tracker, baltic: list[str]
+) -> None:
+    lv, lt, ee = baltic
+    create_group(tracker, "Baltic deposit", [lv, lt], "clerk")
+    record_group_step(tracker, "baltic-deposit", "deposit", "2026-06-27", "clerk",
+                      evidence=REASONS)  # fmt: skip
+    changed = change_members(tracker, "baltic-deposit", "admin", add=[ee.lower()], remove=[lt],
+                             reason="Lithuania's instrument went separately")  # fmt: skip
+    assert changed.references == sorted([lv, ee])
+    making, change = changed.changes
+    assert (making.changed_by, making.added, making.removed) == ("clerk", (lv, lt), ())
+    assert (change.changed_by, change.added, change.removed) == ("admin", (ee,), (lt,))
+    assert change.reason == "Lithuania's instrument went separately"
+    assert get_group(tracker, "baltic-deposit").changes == changed.changes
+    # the group's deposit stays in the chain of the member taken out
+    assert "Recorded for the group 'Baltic deposit'" in get_case(tracker, lt).history[-1].comment
+    assert verify_audit(tracker).intact
+
+
+def test_a_refused_change_of_members_names_the_field_and_changes_nothing(
+    tracker: Tracker, baltic: list[str]
+) -> None:
+    lv, lt, ee = baltic
+    create_group(tracker, "Baltic deposit", [lv, lt], "clerk")
+    refusals = [
+        (InvalidInput, "add", {}, "name a case to add or a member to take out"),
+        (InvalidInput, "add", {"add": [lv]}, f"{lv} is a member already"),
+        (NotFound, "add", {"add": ["XX-NOPE"]}, "no case 'XX-NOPE'"),
+        (InvalidInput, "remove", {"remove": [ee]}, f"{ee} is not a member; the members are {lt}"),
+        (InvalidInput, "remove", {"remove": [lv]}, "a group needs at least two cases"),
+        (InvalidInput, "remove", {"add": [ee], "remove": [ee]}, "both added and taken out"),
+    ]  # fmt: skip
+    for error, field, change, words in refusals:
+        with pytest.raises(error) as refused:
+            change_members(tracker, "baltic-deposit", "clerk", **change)
+        assert refused.value.field == field and words in refused.value.message, change
+    with pytest.raises(Forbidden):
+        change_members(tracker, "baltic-deposit", "viewer", add=[ee])
+    with pytest.raises(NotFound):
+        change_members(tracker, "nope", "clerk", add=[ee])
+    group = get_group(tracker, "baltic-deposit")
+    assert group.references == sorted([lv, lt]) and len(group.changes) == 1

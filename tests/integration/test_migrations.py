@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import create_app
@@ -23,10 +23,11 @@ from app.persistence.migrate import (
     head_revision,
     upgrade,
 )
-from app.persistence.models import Base
+from app.persistence.models import Base, CaseGroup
 from app.services.audit import verify_audit
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
+from app.services.groups import get_group
 from app.services.queries import get_case
 from app.services.users import create_user
 from tests.conftest import MIGRATIONS, TODAY, copy_demo
@@ -169,3 +170,19 @@ def test_0010_rewrites_the_projection_an_older_version_left(
             text("SELECT next_on FROM cases WHERE reference = 'LV-ISTANBUL-2025'")
         ).scalar_one()
     assert str(next_on) == "2026-11-01"  # the Saeima committee's date (facts, section 9)
+
+
+def test_0011_gives_each_group_its_making_as_its_first_change(
+    db_engine: Engine, db_url: str, demo_rows: dict[str, list[dict[str, Any]]], registry: Registry
+) -> None:
+    copy_demo(db_engine, demo_rows)
+    downgrade(MIGRATIONS, db_url, "0010")  # groups without a record of their changes
+    upgrade(MIGRATIONS, db_url)
+    tracker = Tracker(make_session_factory(db_engine), lambda: registry, today=lambda: TODAY)
+    baltic = get_group(tracker, "baltic-deposit-27-june-2025")
+    (making,) = baltic.changes
+    assert making.added == ("EE-APMBC-2025", "LT-APMBC-2025", "LV-APMBC-2025")
+    assert (making.removed, making.changed_by) == ((), baltic.created_by)
+    with tracker.snapshot() as session:
+        made_at = session.scalar(select(CaseGroup.created_at).where(CaseGroup.slug == baltic.slug))
+    assert making.changed_at == made_at

@@ -92,3 +92,25 @@ def test_a_group_event_takes_documents_as_a_case_event_does(seeded: Tracker, app
     for reference in references:
         case = client.get(f"{API}/cases/{reference}", headers=clerk).get_json()
         assert [d["name"] for d in case["history"][-1]["documents"]] == ["i.pdf"]
+
+
+def test_a_clerk_changes_a_groups_members(seeded: Tracker, app: Flask) -> None:
+    client, clerk = app.test_client(), _headers(seeded, "clerk")
+    url = f"{API}/groups/{BALTIC}/members"
+    change = {"add": ["PL-APMBC-2025"], "remove": ["EE-APMBC-2025"], "reason": "an example"}
+    assert client.post(url, json=change, headers=_headers(seeded, "viewer")).status_code == 403
+    unknown = client.post(url, json={"add": ["XX-NOPE"]}, headers=clerk)
+    assert unknown.status_code == 422 and unknown.get_json()["error"]["field"] == "add"
+    assert client.post(f"{API}/groups/nope/members", json=change, headers=clerk).status_code == 404
+    bad = client.post(url, json={"add": "PL-APMBC-2025"}, headers=clerk)
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "add"  # a list
+
+    done = client.post(url, json=change, headers=clerk)
+    assert done.status_code == 200
+    group = done.get_json()
+    assert [m["reference"] for m in group["members"]] == ["LT-APMBC-2025", "LV-APMBC-2025",
+                                                          "PL-APMBC-2025"]  # fmt: skip
+    last = group["changes"][-1]
+    assert (last["changed_by"], last["added"], last["removed"]) == (
+        "clerk", ["PL-APMBC-2025"], ["EE-APMBC-2025"])  # fmt: skip
+    assert client.get(f"{API}/groups/{BALTIC}", headers=clerk).get_json() == group

@@ -110,3 +110,30 @@ def test_a_refused_file_refuses_the_whole_group_step(
     assert "instrument.pdf is not a file of an allowed type" in html_of(refused)
     assert [len(get_case(seeded, r).history or ()) for r in references] == [1, 1]
     assert stored_files(app) == []
+
+
+def test_a_clerk_changes_the_members_and_the_page_keeps_who_and_why(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    dk, no = _ready(seeded)
+    clerk, viewer = signed_in("clerk"), signed_in("viewer")
+    post(clerk, "/groups", {"name": "Nordic deposit", "cases": f"{dk} {no}"})
+    members = "/groups/nordic-deposit/members"
+    assert "Change the members" not in html_of(viewer.get("/groups/nordic-deposit"))
+    assert post(viewer, members, {"add": "LV-APMBC-2025"}).status_code == 403
+
+    refused = post(clerk, members, {"add": "XX-NOPE", "remove": no, "reason": "kept"})
+    html = html_of(refused)
+    assert refused.status_code == 422
+    assert "The members were not changed. Cases to add: no case &#39;XX-NOPE&#39;" in html
+    assert 'value="XX-NOPE" aria-describedby="members-add-help" autofocus' in html
+    assert f'value="{no}" checked' in html and ">kept</textarea>" in html
+
+    done = post(clerk, members, {"add": "LV-APMBC-2025", "remove": no, "reason": "Norway waits"})
+    assert done.status_code == 302
+    page = html_of(clerk.get(location(done)))
+    assert "Members changed; the group has 2 cases." in page
+    assert [m for m in re.findall(r'data-case="([^"]+)"', page)] == [dk, "LV-APMBC-2025"]
+    changes = page[page.index('id="changes-h"') :]
+    assert f"Made with {dk}, {no}" in changes and "Norway waits" in changes
+    assert re.search(rf"<td>clerk</td>\s*<td>LV-APMBC-2025</td>\s*<td>{no}</td>", changes)
