@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 
 class DomainError(Exception):
     """Base of every error the tracker reports to a user; `field` names the input at fault."""
@@ -12,6 +14,16 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+    def within(self, context: str) -> DomainError:
+        """The same refusal said of a larger whole (a group, a cascade): `context` goes after
+        the field's name, which stays first ("evidence.reasons: LV-... refused it: ...")."""
+        named = f"{self.field}: "
+        rest = self.message.removeprefix(named) if self.field else self.message
+        said = copy.copy(self)
+        said.message = f"{named if rest != self.message else ''}{context}: {rest}"
+        said.args = (said.message,)
+        return said
 
 
 class InvalidInput(DomainError):

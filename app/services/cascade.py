@@ -185,10 +185,9 @@ def follow_deposit(
             new = NewStep(step.trigger, DateSpan.exact(state.deposited_on), comment, evidence)
             record_step(tracker, session, writing, user, new)
         except DomainError as exc:
-            raise type(exc)(
+            raise exc.within(
                 f"{target.reference} ({writing.flow.treaty.short_name}) refused the step that "
-                f"follows this deposit, so nothing was recorded in either case: {exc.message}",
-                field=exc.field,
+                "follows this deposit, so nothing was recorded in either case"
             ) from exc
 
 

@@ -221,10 +221,9 @@ def record_group_step(
                 writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
                 record_cascading(tracker, session, writing, user, new)
             except DomainError as exc:
-                raise type(exc)(
+                raise exc.within(
                     f"{row.reference} ({country_name(row.country)}) refused it, so nothing was "
-                    f"recorded for any member: {exc.message}",
-                    field=exc.field,
+                    "recorded for any member"
                 ) from exc
         store_files(tracker, files)
         session.flush()

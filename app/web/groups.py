@@ -14,9 +14,10 @@ from app.domain.errors import DomainError
 from app.services import groups, timeline
 from app.services.groups import GroupView
 from app.web.auth import requires
-from app.web.cases import form_evidence
+from app.web.cases import form_evidence, posted_evidence
 from app.web.documents import uploaded_files
 from app.web.params import bounded_int
+from app.web.refusals import group_step_refusal
 from app.web.status import http_status
 from app.web.timeline import render_timeline
 
@@ -64,14 +65,18 @@ def _group_page(
         abort(http_status(exc, named_in_address=True))
     links = {r: url_for("cases.show", reference=r) for r in group.references}
     rows = timeline.case_rows(tracker, group.references)
+    failed = request.form.get("trigger") if error and refused == "step" else None
+    step = next((t for t in group.common_steps if t.trigger == failed), None)
     return render_template(
         "group.html",
         group=group,
         chart=render_timeline(rows, tracker.today(), links),
         error=error,
         refused=refused,
-        failed=request.form.get("trigger") if error and refused == "step" else None,
+        failed=failed,
+        shown=group_step_refusal(step, error) if step and error else None,
         entered=request.form if error else {},
+        entered_evidence=posted_evidence() if failed else {},
         versions=_versions(group),
         mine=[t for t in group.common_steps if current_user.role in t.roles],
     ), status

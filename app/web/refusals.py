@@ -63,13 +63,29 @@ def refusal(flow: Workflow, form: str, exc: DomainError, steps: Sequence[Step]) 
         prefix = f"c{form.removeprefix('correct-')}" if correcting else f"f-{form}"
         labels = field_labels(transition, correcting)
         ids = field_ids(prefix, transition, correcting)
-    field = exc.field if exc.field in ids else None
-    first = next(iter(ids.values()))
     where, message = _in_event(flow, form, in_words(flow, exc.message))
-    label = STEP_DATE_LABEL if where and exc.field == "occurred_on" else labels.get(exc.field or "")
-    text = where + said(message, exc.field, label)
-    beside = where + dates_in(without_field(message, exc.field))
-    return Refusal(form, field, text, beside, ids[field] if field else first)
+    return _refusal(form, exc.field, message, labels, ids, where)
+
+
+def group_step_refusal(transition: Transition, exc: DomainError) -> Refusal:
+    """How a group's page shows the refusal of its form for `transition` (recorded for every
+    member; the message names the member that refused it)."""
+    labels, ids = (
+        field_labels(transition, False),
+        field_ids(f"f-{transition.trigger}", transition, False),
+    )
+    message = named_in_words({transition.trigger: transition.label}, exc.message)
+    return _refusal(transition.trigger, exc.field, message, labels, ids)
+
+
+def _refusal(form: str, field: str | None, message: str, labels: Mapping[str, str],
+             ids: Mapping[str, str], where: str = "") -> Refusal:  # fmt: skip
+    """`message`, the refusal of `field`, as the top of the page and the field say it."""
+    label = STEP_DATE_LABEL if where and field == "occurred_on" else labels.get(field or "")
+    text = where + said(message, field, label)
+    beside = where + dates_in(without_field(message, field))
+    known = field if field in ids else None
+    return Refusal(form, known, text, beside, ids[known] if known else next(iter(ids.values())))
 
 
 QUOTED_ID = re.compile(r"'([a-z][a-z0-9_]*)'")
@@ -80,6 +96,11 @@ def in_words(flow: Workflow, message: str) -> str:
     label ('Saeima adopts the law (final reading)')."""
     labels = {t.trigger: t.label for t in flow.transitions}
     labels |= {id: stage.label for id, stage in flow.stages.items()}
+    return named_in_words(labels, message)
+
+
+def named_in_words(labels: Mapping[str, str], message: str) -> str:
+    """A message with each quoted id that `labels` knows as its label."""
 
     def label(match: re.Match[str]) -> str:
         word = match.group(1)

@@ -55,7 +55,7 @@ def test_one_member_refusing_refuses_all_naming_it(tracker: Tracker, baltic: lis
     with pytest.raises(NotAllowed) as refused:
         record_group_step(tracker, "nordic-and-baltic", "deposit", "2026-06-27", "clerk",
                           evidence=REASONS)  # fmt: skip
-    assert refused.value.message.startswith(f"{drafting} (Finland) refused it, so nothing was")
+    assert refused.value.message.startswith(f"trigger: {drafting} (Finland) refused it, so nothing")
     assert _events(tracker, [*baltic, drafting]) == before
 
 

@@ -66,8 +66,11 @@ def test_a_refusal_names_the_member_and_keeps_the_input(seeded: Tracker, signed_
     refused = post(clerk, "/groups/nordic-deposit/steps", no_reasons)
     html = html_of(refused)
     assert refused.status_code == 422
-    assert "Nothing was recorded for any member. DK-APMBC-2026 (Denmark) refused it" in html
-    assert "evidence.reasons" in html and ">kept</textarea>" in html
+    top = "Explanation of reasons: DK-APMBC-2026 (Denmark) refused it, so nothing was recorded"
+    assert top in html and ">kept</textarea>" in html
+    beside = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)
+    assert beside and beside.group(1).startswith("DK-APMBC-2026 (Denmark) refused it")
+    assert "evidence.reasons:" not in html and "&#39;deposit&#39;" not in html
     assert [len(get_case(seeded, r).history) for r in references] == [1, 1]
     bad = post(clerk, "/groups", {"name": "Solo", "cases": references[0]})
     assert bad.status_code == 422 and "at least two cases" in html_of(bad)
