@@ -106,7 +106,7 @@ def create_group(
             raise InvalidInput(f"name: a group named {name!r} exists already", field="name")
         group = CaseGroup(slug=slug_of(name), name=name, note=note.strip(), created_by=user)
         group.members = [CaseGroupMember(case=_member(session, r, "cases")) for r in wanted]
-        group.changes = [CaseGroupChange(changed_by=user, added=wanted, removed=[])]
+        group.changes = [CaseGroupChange(changed_by=user, added=sorted(wanted), removed=[])]
         session.add(group)
         session.flush()
         return _view(tracker, session, group)
@@ -139,7 +139,8 @@ def change_members(
             group.members.remove(members[reference])
         group.members.extend(CaseGroupMember(case=_member(session, r, "add")) for r in adding)
         group.changes.append(
-            CaseGroupChange(changed_by=user, added=adding, removed=removing, reason=reason.strip())
+            CaseGroupChange(changed_by=user, added=sorted(adding), removed=sorted(removing),
+                            reason=reason.strip())  # fmt: skip
         )
         session.flush()
         return _view(tracker, session, group)

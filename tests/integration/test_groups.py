@@ -108,7 +108,7 @@ def test_members_change_with_who_when_and_why_and_earlier_steps_stay(
                              reason="Lithuania's instrument went separately")  # fmt: skip
     assert changed.references == sorted([lv, ee])
     making, change = changed.changes
-    assert (making.changed_by, making.added, making.removed) == ("clerk", (lv, lt), ())
+    assert (making.changed_by, making.added, making.removed) == ("clerk", (lt, lv), ())
     assert (change.changed_by, change.added, change.removed) == ("admin", (ee,), (lt,))
     assert change.reason == "Lithuania's instrument went separately"
     assert get_group(tracker, "baltic-deposit").changes == changed.changes
