@@ -58,13 +58,15 @@ class AuditResult:
 
 @dataclass(frozen=True)
 class EventFilter:
-    """Narrows the log: by case, by who recorded, by trigger, by the UTC day recorded."""
+    """Narrows the log: by case, by who recorded, by trigger, by the UTC day recorded, and
+    to the practice cases or the others (`practice`; None: both)."""
 
     case: str | None = None
     actor: str | None = None
     trigger: str | None = None
     since: date | None = None
     until: date | None = None
+    practice: bool | None = None
 
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.since and self.until and self.since > self.until:
@@ -78,6 +80,8 @@ class EventFilter:
             query = query.where(Event.actor.has(User.name == self.actor.strip()))
         if self.trigger:
             query = query.where(Event.trigger == self.trigger.strip())
+        if self.practice is not None:
+            query = query.where(Case.practice.is_(self.practice))
         if self.since:
             query = query.where(Event.recorded_at >= _midnight(self.since))
         if self.until and self.until < date.max:

@@ -58,5 +58,6 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
     ]
     upcoming = pending_page(tracker, due_by=horizon, practice=practice, per_page=UPCOMING_SHOWN)
     # the latest events by what they did: their documents are on the case pages
-    recent = browse_events(tracker, EventFilter(), per_page=RECENT_SHOWN, documents=False).items
+    real = EventFilter(practice=False)
+    recent = browse_events(tracker, real, per_page=RECENT_SHOWN, documents=False).items
     return Dashboard(counts, upcoming.items, upcoming.total, recent, today)

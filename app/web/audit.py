@@ -17,16 +17,19 @@ from app.web.pages import optional_date
 
 bp = Blueprint("audit", __name__)
 PER_PAGE = 50
-FILTERS = ("case", "actor", "trigger", "since", "until")
+FILTERS = ("case", "actor", "trigger", "since", "until", "practice")
 
 
 def _filter() -> audit.EventFilter:
+    """The page's filters; practice cases are left out unless asked for or named."""
+    case = request.args.get("case", "").strip() or None
     return audit.EventFilter(
-        case=request.args.get("case", "").strip() or None,
+        case=case,
         actor=request.args.get("actor", "").strip() or None,
         trigger=request.args.get("trigger", "").strip() or None,
         since=optional_date("since"),
         until=optional_date("until"),
+        practice=None if case or request.args.get("practice") == "1" else False,
     )
 
 

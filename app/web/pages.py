@@ -41,6 +41,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
 def pending() -> tuple[str, int]:
     """Every open case with its next steps; filters, sorting and an as-of date."""
     chosen = {k: request.args.get(k, "").strip() or None for k in ("treaty", "country", "stage")}
+    chosen["practice"] = "1" if request.args.get("practice") == "1" else None
     sort = request.args.get("sort", "date")
     error, items, as_of, found = None, [], None, None
     try:
@@ -48,7 +49,7 @@ def pending() -> tuple[str, int]:
         page = page_number(request.args.get("page"))
         found = queries.pending_page(
             tracker_of(), as_of, chosen["treaty"], chosen["country"], chosen["stage"],
-            page=page, per_page=PER_PAGE, sort=sort,
+            page=page, per_page=PER_PAGE, sort=sort, practice=None if chosen["practice"] else False,
         )  # fmt: skip
         reference_day = as_of or tracker_of().today()
         items = [p.to_json(reference_day) for p in found.items]

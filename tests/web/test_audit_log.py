@@ -65,3 +65,18 @@ def test_the_pager_keeps_the_filter(tracker: Tracker, signed_in: SignIn) -> None
     assert links == {}, "26 deposits fit on one page"
     _, links = _page(client, "/audit?case=AD-APMBC-2024-B1")
     assert links == {}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_practice_cases_are_left_out_unless_asked_for_or_named(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    client = signed_in("viewer")
+    real, _ = _page(client, "/audit")
+    assert real and not [r for r, _ in real if r.startswith("PRACTICE-")]
+    every, _ = _page(client, "/audit?practice=1")
+    assert any(r.startswith("PRACTICE-") for r, _ in every)  # the demo seeds them last
+    named, _ = _page(client, "/audit?case=PRACTICE-APMBC-GENERIC")
+    assert {r for r, _ in named} == {"PRACTICE-APMBC-GENERIC"}
+    download = client.get("/audit/export.csv").get_data(as_text=True)
+    assert "PRACTICE-" not in download  # the download is the page's filter

@@ -72,7 +72,12 @@ def page(client: FlaskClient, url: str) -> str:
 def test_pending_page_lists_the_open_cases_with_their_next_steps(
     seeded: Tracker, signed_in: SignIn
 ) -> None:
-    html = page(signed_in("clerk"), "/")
+    clerk = signed_in("clerk")
+    real = page(clerk, "/")
+    assert "Ukraine" in row_linking(real, "UA-APMBC-2025")
+    assert "PRACTICE-" not in real  # practice cases only when asked for
+    html = page(clerk, "/?practice=1")
+    assert '<input id="practice" name="practice" type="checkbox" value="1" checked>' in html
     assert 'Signed in as <strong>clerk</strong> <span class="role">clerk</span>' in html
     row = row_linking(html, PRACTICE)
     assert "Drafting" in row and "Government" in row  # stage and who is responsible
@@ -100,14 +105,22 @@ def test_pending_page_filters_by_treaty_country_and_stage(
         "/?treaty=rome-statute": (
             200,
             # Hungary's clock runs; the AES states' announcements start none (no next date)
+            [f"{c}-ROME-STATUTE-2025" for c in ("HU", "BF", "ML", "NE")],
+        ),
+        "/?treaty=rome-statute&practice=1": (
+            200,
             [f"{c}-ROME-STATUTE-2025" for c in ("HU", "BF", "ML", "NE")]
             + ["PRACTICE-ROME-STATUTE-GENERIC", "PRACTICE-ROME-STATUTE-INTERNATIONAL-ONLY"],
         ),
         "/?country=UA": (200, ["UA-APMBC-2025"]),
         "/?country=DE": (200, []),  # no case of Germany
         # the US UNFCCC case (no receipt found: no date), then the practice cases
-        "/?stage=mfa_coordination": (200, ["US-UNFCCC-2026", *at_mfa]),
-        "/?treaty=apmbc&stage=mfa_coordination": (200, ["PRACTICE-APMBC-INTERNATIONAL-ONLY"]),
+        "/?stage=mfa_coordination&practice=1": (200, ["US-UNFCCC-2026", *at_mfa]),
+        "/?treaty=apmbc&stage=mfa_coordination": (200, []),
+        "/?treaty=apmbc&stage=mfa_coordination&practice=1": (
+            200,
+            ["PRACTICE-APMBC-INTERNATIONAL-ONLY"],
+        ),
         "/?treaty=nato": (400, []),
     }
     shown = {}
@@ -124,9 +137,9 @@ def test_pending_page_filters_by_treaty_country_and_stage(
 
 def test_pending_page_sorts_by_next_date_or_reference(clocks: Tracker, signed_in: SignIn) -> None:
     viewer = signed_in("viewer")
-    by_date = references_listed(page(viewer, "/"))
+    by_date = references_listed(page(viewer, "/?practice=1"))
     assert by_date == [OVERDUE, DUE_SOON, LATER, FAR, PRACTICE]  # no date yet: last
-    by_reference = references_listed(page(viewer, "/?sort=reference"))
+    by_reference = references_listed(page(viewer, "/?sort=reference&practice=1"))
     assert by_reference == sorted(by_date)
 
 
@@ -167,8 +180,8 @@ def test_step_buttons_only_for_roles_that_may_record_the_step(
 ) -> None:
     link = f'<a class="button" href="/cases/{PRACTICE}#step-submit_to_parliament">'
     for role in ("clerk", "admin"):
-        assert link in row_linking(page(signed_in(role), "/"), PRACTICE), role
-    viewer_page = page(signed_in("viewer"), "/")
+        assert link in row_linking(page(signed_in(role), "/?practice=1"), PRACTICE), role
+    viewer_page = page(signed_in("viewer"), "/?practice=1")
     row = row_linking(viewer_page, PRACTICE)
     assert "<span>Bill submitted to parliament</span>" in row  # the label, not a link
     assert 'class="button"' not in viewer_page
@@ -231,8 +244,9 @@ def test_dashboard_shows_counts_upcoming_dates_and_recent_activity(
     assert FAR not in upcoming  # 20 May 2027 is beyond 90 days
     recent = html.split('id="recent"', 1)[1].split("</section>", 1)[0]
     items = re.findall(r"<li>(.*?)</li>", recent, re.S)
-    assert f"{PRACTICE}</a>: Bill submitted to parliament by admin" in items[0]  # newest first
-    assert f"{FAR}</a>: Depositary receives the instrument by clerk" in items[1]
+    # newest first, practice cases left out (PRACTICE's step was the newest)
+    assert f"{FAR}</a>: Depositary receives the instrument by clerk" in items[0]
+    assert PRACTICE not in recent
     assert "UTC" in items[0]
 
 
