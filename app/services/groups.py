@@ -138,9 +138,14 @@ def change_members(
         for reference in removing:
             group.members.remove(members[reference])
         group.members.extend(CaseGroupMember(case=_member(session, r, "add")) for r in adding)
-        change = CaseGroupChange(changed_by=user, added=sorted(adding), removed=sorted(removing))
-        change.reason = reason.strip()
-        group.changes.append(change)
+        group.changes.append(
+            CaseGroupChange(
+                changed_by=user,
+                added=sorted(adding),
+                removed=sorted(removing),
+                reason=reason.strip(),
+            )
+        )
         session.flush()
         return _view(tracker, session, group)
 
