@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from app import tracker_of
@@ -66,7 +68,12 @@ def _clock() -> float:
 @bp.before_app_request
 def end_stale_session() -> None:
     """Sign out a session idle for SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS (and
-    one from before these were recorded); otherwise note this request as its last activity."""
+    one from before these were recorded); otherwise note this request as its last activity.
+    A static file is not activity, and its answer leaves the session cookie alone: it was
+    requested with the cookie of the page before, and a late answer setting that cookie again
+    would drop what the next page added to it (its CSRF token: a 400 on that page's form)."""
+    if request.endpoint == "static":
+        return
     if "_user_id" not in session:
         return
     config, moment = current_app.config, _clock()
@@ -131,10 +138,18 @@ def login() -> str | Response | tuple[str, int]:
         session.clear()  # no session fixation: the signed-in session starts empty
         login_user(StaffUser(user))
         session[SIGNED_IN_AT] = session[LAST_SEEN] = _clock()
+        _new_csrf_token()
         flash(f"Signed in as {user.name} ({user.role}).", "success")
         return redirect(safe_next(form.next.data))
     form.next.data = form.next.data or request.args.get("next", "")
     return render_template("login.html", form=form)
+
+
+def _new_csrf_token() -> None:
+    """Give the new session its CSRF token now, so that every copy of its cookie carries the
+    same one (Flask-WTF keeps the request's token in `g`: the cleared session's, dropped)."""
+    g.pop("csrf_token", None)
+    generate_csrf()
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -57,6 +57,13 @@ def sign_in(page: Page, server: LiveServer, name: str) -> None:
     expect(page.locator(".whoami .role")).to_have_text(name)  # each user's name is their role
 
 
+def show_practice_cases(page: Page, button: str) -> None:
+    """Tick the list's "Show practice cases" and apply the filters (they are hidden first)."""
+    page.get_by_label("Show practice cases").check()
+    page.get_by_role("button", name=button, exact=True).click()
+    expect(page.get_by_label("Show practice cases")).to_be_checked()
+
+
 def sign_out(page: Page) -> None:
     page.locator(".whoami").get_by_role("link", name="Sign out").click()
     page.locator("main").get_by_role("button", name="Sign out").click()
@@ -144,6 +151,7 @@ def test_clerk_records_a_step_and_finds_it_on_the_timeline_in_the_diagram_and_in
     expect(page).to_have_url(server("/"))
     expect(page.locator("h1")).to_have_text("Pending steps")
 
+    show_practice_cases(page, "Show")
     page.get_by_role("link", name=PRACTICE, exact=True).click()
     expect(page).to_have_url(server(f"/cases/{PRACTICE}"))
     expect(page.locator("h1")).to_have_text(PRACTICE)
@@ -185,6 +193,7 @@ def test_clerk_records_a_step_and_finds_it_on_the_timeline_in_the_diagram_and_in
 
     page.locator("header.site").get_by_role("link", name="Audit log").click()
     expect(page.locator("h1")).to_have_text("Audit log")
+    show_practice_cases(page, "Filter")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="CSV", exact=True).click()
     download = download_info.value
@@ -250,6 +259,7 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
     context, watch = new_context()
     page = context.new_page()
     sign_in(page, server, "clerk")
+    show_practice_cases(page, "Show")
     page.get_by_role("link", name=PRACTICE, exact=True).click()
 
     steps: list[tuple[str, str, dict[str, str], str, str]] = [
@@ -309,7 +319,7 @@ def test_clerk_takes_a_practice_case_through_every_stage_and_the_admin_sweep_mak
             re.compile(r"\bvisited\b")
         )
     # No longer pending.
-    page.goto(server("/"))
+    page.goto(server("/?practice=1"))
     expect(page.get_by_role("link", name=PRACTICE, exact=True)).to_have_count(0)
     assert not watch.console_errors, watch.console_errors
 

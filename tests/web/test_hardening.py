@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.test import TestResponse
 
 from app import create_app
 from app.services import users
@@ -466,3 +468,30 @@ def test_a_sign_in_with_an_unknown_name_still_verifies_a_password_hash(
     assert len(verified) == 1 and str(verified[0]).startswith("$argon2id$")
     assert sign_in(app.test_client(), "viewer", "some guess of a password").status_code == 401
     assert len(verified) == 2
+
+
+def test_a_late_static_file_keeps_the_next_pages_csrf_token(
+    app: Flask, practice: Tracker, signed_in: SignIn
+) -> None:
+    """Answers to requests made with the previous page's cookie can arrive after the next
+    page (a browser's stylesheet, another tab): the next page's form still posts."""
+    clerk = signed_in("clerk")
+    before = clerk.get_cookie("session")
+    assert before is not None
+    page = clerk.get(f"/cases/{PRACTICE}")
+    earlier = app.test_client()
+    earlier.set_cookie("session", before.value)
+    stylesheet = earlier.get("/static/tracker.css")
+    assert stylesheet.status_code == 200 and "Set-Cookie" not in stylesheet.headers
+    other_tab = earlier.get("/")  # activity: its answer sets the earlier session again
+    cookie = other_tab.headers["Set-Cookie"].split(";")[0].removeprefix("session=")
+    clerk.set_cookie("session", cookie)  # as a browser takes the answer that came last
+    step = {"trigger": "submit_to_parliament", "occurred_on": "2025-02-01", "expected_version": "1"}
+    done = clerk.post(f"/cases/{PRACTICE}/steps", data={**step, "csrf_token": _token(page)})
+    assert done.status_code == 302, html_of(done)
+
+
+def _token(response: TestResponse) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html_of(response))
+    assert found
+    return found.group(1)
