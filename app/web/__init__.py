@@ -29,6 +29,7 @@ from app.web import (
     imports,
     openapi,
     pages,
+    request_limits,
     settings,
     treaties,
 )
@@ -58,7 +59,8 @@ ERROR_MESSAGES = {
 
 def register(app: Flask) -> None:
     csrf.init_app(app)
-    documents.register(app)  # its hook raises the upload routes' limit before CSRF reads
+    request_limits.register(app)  # its hook raises the upload routes' limit before CSRF reads
+    documents.register(app)
     csrf.exempt(api.bp)  # token callers have no CSRF token; session writes are checked in api
     auth.login_manager.init_app(app)
     blueprints = (
@@ -115,7 +117,7 @@ def _security_headers(response: Response) -> Response:
 
 def _http_error(exc: HTTPException) -> Any:
     if isinstance(exc, RequestEntityTooLarge):
-        exc.description = documents.too_large()
+        exc.description = request_limits.too_large()
     if request.path.startswith("/api/"):
         return api.http_error_json(exc)
     code = exc.code or 500

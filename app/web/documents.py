@@ -1,5 +1,6 @@
-"""Documents over HTTP: the files of a step form or an API body, the larger request limit of
-the routes that take them, and the download of a case's document with safe headers."""
+"""Documents over HTTP: the files of a step form or an API body, and the download of a case's
+document with safe headers (the larger request limit of the routes that take them is in
+request_limits)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, abort, current_app, request, send_file, url_for
+from flask import Blueprint, Flask, abort, request, send_file, url_for
 from werkzeug.wrappers import Response
 
 from app import tracker_of
@@ -17,7 +18,6 @@ from app.domain.documents import (
     ALLOWED,
     FIELD,
     LABEL,
-    allowed_types,
     size_in_words,
 )
 from app.domain.errors import NotFound
@@ -25,15 +25,9 @@ from app.services.documents import Upload, find_document
 from app.web.api_input import ApiError
 from app.web.api_requests import NewDocument
 from app.web.auth import requires
+from app.web.request_limits import refuse_large_fields
 
 bp = Blueprint("documents", __name__)
-# The routes whose requests may carry documents (multipart files, or base64 in the API's JSON)
-UPLOAD_ENDPOINTS = {
-    "cases.advance": 1.0,
-    "api.record_event": 4 / 3,
-    "groups.record": 1.0,
-    "api.record_group_event": 4 / 3,
-}
 DOWNLOAD_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -42,50 +36,9 @@ DOWNLOAD_HEADERS = {
 
 
 def register(app: Flask) -> None:
-    """Raise the request limit of the upload routes (and the import's) before anything reads
-    the body (the CSRF check reads the form first, so this runs before every other hook)."""
-    app.before_request_funcs.setdefault(None, []).insert(0, _upload_limit)
     app.add_template_filter(size_in_words, "size_in_words")
     app.add_template_filter(lambda media_type: ALLOWED.get(media_type, media_type), "media_label")
-    app.add_template_global(_limits, "document_limits")
     app.add_template_global(download_url, "document_url")
-
-
-def _limits() -> str:
-    """What the Documents input takes, in words."""
-    config = current_app.config
-    most = config["MAX_DOCUMENTS_PER_STEP"]
-    return (
-        f"{allowed_types()}; up to {size_in_words(config['MAX_DOCUMENT_BYTES'])} each, at most "
-        f"{most} file{'' if most == 1 else 's'}. The type is read from the file's content. "
-        "Documents are attached when the step is recorded and cannot be added to it later."
-    )
-
-
-# Other routes that take a large body, with the setting of their limit
-LARGE_BODY_ENDPOINTS = {"imports.upload": "IMPORT_MAX_BYTES"}
-
-
-def _upload_limit() -> None:
-    if request.method != "POST":
-        return
-    config = current_app.config
-    large = LARGE_BODY_ENDPOINTS.get(request.endpoint or "")
-    if large is not None:
-        request.max_content_length = config[large]
-        return
-    overhead = UPLOAD_ENDPOINTS.get(request.endpoint or "")
-    if overhead is None:
-        return
-    files = config["MAX_DOCUMENTS_PER_STEP"] * config["MAX_DOCUMENT_BYTES"] * overhead
-    request.max_content_length = config["MAX_CONTENT_LENGTH"] + int(files)
-
-
-def refuse_large_fields(size: int) -> None:
-    """413 when the request without its documents is larger than the usual limit: only the
-    documents may use the upload routes' larger one."""
-    if size > current_app.config["MAX_CONTENT_LENGTH"]:
-        abort(413)
 
 
 def uploaded_files() -> list[Upload]:
@@ -164,20 +117,3 @@ def with_document_urls(answer: dict[str, Any]) -> dict[str, Any]:
                 for d in event["documents"]
             ]
     return answer
-
-
-def too_large() -> str:
-    """Why the request was refused as too large (a 413), with the limit of the route it was
-    sent to: nothing of it was read, and nothing saved."""
-    config = current_app.config
-    endpoint = request.endpoint or ""
-    usual = size_in_words(config["MAX_CONTENT_LENGTH"])
-    if endpoint in LARGE_BODY_ENDPOINTS:
-        limit = size_in_words(config[LARGE_BODY_ENDPOINTS[endpoint]])
-        return f"The file is too large: an import file may be up to {limit}. Nothing was saved."
-    if endpoint in UPLOAD_ENDPOINTS:
-        return (
-            f"The request is too large. {LABEL}: {_limits()} The other fields together may be "
-            f"up to {usual}. Nothing was saved."
-        )
-    return f"The request is too large: a form or a request body may be up to {usual}."
