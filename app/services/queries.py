@@ -29,22 +29,6 @@ def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> Cas
         return build_view(tracker, session, row, event_records(session, row), as_of)
 
 
-def list_cases(
-    tracker: Tracker,
-    state: str | None = None,
-    treaty: str | None = None,
-    country: str | None = None,
-) -> list[dict[str, Any]]:
-    """Case summaries from the case rows' projection, by reference."""
-    query = _filtered(
-        tracker, select(Case).order_by(Case.practice, Case.reference), treaty, country
-    )
-    if state:
-        query = query.where(Case.state == _check_stage(tracker, state, "state"))
-    with tracker.snapshot() as session:
-        return [case_summary(row) for row in session.scalars(query)]
-
-
 def _check_past(tracker: Tracker, as_of: date | None) -> None:
     today = tracker.today()
     if as_of is not None and as_of > today:
