@@ -21,7 +21,7 @@ from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
 from app.services.documents import file_break
 from app.services.event_log import log_query, page_records, record_of, streamed_records
-from app.services.labels import event_words, labelled, workflows_of
+from app.services.labels import CaseLabels, EventWords, labelled, workflows_of
 from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
@@ -226,7 +226,8 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
 
 def _csv(records: Iterator[EventRecord], flows: Mapping[str, Workflow]) -> Iterator[str]:
     """CSV rows with the labels of each step and stage beside their ids."""
-    rows = (_csv_row(r, flows.get(r.case_reference)) for r in records)
+    labels = CaseLabels(flows)
+    rows = (_csv_row(r, labels.words(r)) for r in records)
     return csv_chunks(CSV_COLUMNS, rows, plain=_PLAIN_COLUMNS)
 
 
@@ -235,14 +236,16 @@ _PLAIN_COLUMNS = frozenset(
     ("seq", "trigger", "from_state", "to_state", "occurred_on", "occurred_until",
      "recorded_at", "prev_hash", "hash")
 )  # fmt: skip
+# json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder a cell
+_EVIDENCE_CELL = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+_DOCUMENTS_CELL = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _csv_row(record: EventRecord, flow: Workflow | None) -> dict[str, object]:
+def _csv_row(record: EventRecord, words: EventWords) -> dict[str, object]:
     row = record.to_json()
-    row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
-    words = event_words(flow, record)
+    row["evidence"] = _EVIDENCE_CELL(row["evidence"])
     row.update(step=words.step, from_stage=words.from_stage, to_stage=words.to_stage)
-    row["documents"] = json.dumps(row["documents"], ensure_ascii=False) if row["documents"] else ""
+    row["documents"] = _DOCUMENTS_CELL(row["documents"]) if row["documents"] else ""
     return row
 
 
@@ -250,11 +253,10 @@ def _json(
     records: Iterator[EventRecord], flows: Mapping[str, Workflow], per_chunk: int = 500
 ) -> Iterator[str]:
     """A JSON array, one event a line with its labels, streamed `per_chunk` events at a time."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode, labels = json.JSONEncoder(ensure_ascii=False).encode, CaseLabels(flows)
     chunk, separator = ["["], "\n"
     for record in records:
-        words = event_words(flows.get(record.case_reference), record)
-        chunk.append(separator + encode(labelled(record, words)))
+        chunk.append(separator + encode(labelled(record, labels.words(record))))
         separator = ",\n"
         if len(chunk) >= per_chunk:
             yield "".join(chunk)
