@@ -75,8 +75,12 @@ def compute_hash(record: EventRecord) -> str:
     del body["hash"]
     if not body["documents"]:
         del body["documents"]
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
+
+
+# json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False), without building
+# an encoder for each event
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
