@@ -58,8 +58,10 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def utc_iso(moment: datetime) -> str:
     """A UTC timestamp in one canonical form (a naive value is taken to be UTC already)."""
+    if moment.tzinfo is UTC:  # as the database gives it back: drop "+00:00", not the zone
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     if moment.tzinfo is not None:
-        moment = (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"  # UTC_FORMAT, written faster
 
 

@@ -244,7 +244,7 @@ _DOCUMENTS_CELL = json.JSONEncoder(ensure_ascii=False).encode
 def _csv_row(record: EventRecord, words: EventWords) -> dict[str, object]:
     row = record.to_json()
     row["evidence"] = _EVIDENCE_CELL(row["evidence"])
-    row.update(step=words.step, from_stage=words.from_stage, to_stage=words.to_stage)
+    row["step"], row["from_stage"], row["to_stage"] = words.step, words.from_stage, words.to_stage
     row["documents"] = _DOCUMENTS_CELL(row["documents"]) if row["documents"] else ""
     return row
 

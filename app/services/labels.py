@@ -57,7 +57,9 @@ def event_words(flow: Workflow | None, record: EventRecord) -> EventWords:
 
 def labelled(record: EventRecord, words: EventWords) -> dict[str, Any]:
     """An event as the API and the CLI show it: its ids and, beside them, its words."""
-    return {**record.to_json(), "labels": words.to_json()}
+    shown = record.to_json()
+    shown["labels"] = words.to_json()
+    return shown
 
 
 class CaseLabels:
