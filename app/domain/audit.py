@@ -58,8 +58,10 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def utc_iso(moment: datetime) -> str:
     """A UTC timestamp in one canonical form (a naive value is taken to be UTC already)."""
+    if moment.tzinfo is UTC:  # as the database gives it back: drop "+00:00", not the zone
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     if moment.tzinfo is not None:
-        moment = (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"  # UTC_FORMAT, written faster
 
 
@@ -75,8 +77,12 @@ def compute_hash(record: EventRecord) -> str:
     del body["hash"]
     if not body["documents"]:
         del body["documents"]
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL_JSON(body).encode("utf-8")).hexdigest()
+
+
+# json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False), without building
+# an encoder for each event
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)

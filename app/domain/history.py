@@ -122,13 +122,7 @@ def fold(workflow: Workflow, steps: Iterable[Step]) -> CaseState:
 
 
 def _moved(workflow: Workflow, case: CaseState, step: Step, dest: str) -> CaseState:
-    moved = replace(
-        case,
-        state=dest,
-        last_on=step.span.earliest,
-        began_on=case.began_on or step.span.earliest,
-        next_step_on=_evidence_date(step, NEXT_DATE_KEY),
-    )
+    moved = case.after_step(dest, step.span.earliest, _evidence_date(step, NEXT_DATE_KEY))
     for effect in workflow.transition(step.trigger).effects:
         moved = APPLY_EFFECT[effect](moved, step, workflow.clock)
     return moved

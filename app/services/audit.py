@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -19,8 +19,9 @@ from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
 from app.persistence.models import Case, Event, User
 from app.services.context import Tracker
-from app.services.documents import file_break, with_documents
-from app.services.labels import event_words, labelled, workflows_of
+from app.services.documents import file_break
+from app.services.event_log import log_query, page_records, record_of, streamed_records
+from app.services.labels import CaseLabels, EventWords, labelled, workflows_of
 from app.services.spreadsheet import csv_chunks
 
 EXPORT_FORMATS = ("csv", "json")
@@ -93,33 +94,6 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
-# An event's columns in the order of EventRecord's fields, read as plain rows (loading ORM
-# objects cost most of an export's time); the event's id last, for the log's page positions.
-_RECORD_COLUMNS = (
-    Case.reference, Event.seq, Event.trigger, Event.from_state, Event.to_state,
-    Event.occurred_on, Event.occurred_until, Event.recorded_at, User.name, Event.comment,
-    Event.evidence, Event.prev_hash, Event.hash, Event.id,
-)  # fmt: skip
-
-
-def _log_query() -> Select[Any]:
-    return (
-        select(*_RECORD_COLUMNS)
-        .join(Case, Event.case_id == Case.id)
-        .join(User, Event.actor_id == User.id)
-    )
-
-
-def _record(row: Row[Any]) -> EventRecord:
-    values: tuple[Any, ...] = tuple(row)[:-1]  # all but the event's id
-    return EventRecord(*values)
-
-
-def _records(session: Session, rows: Iterable[Row[Any]]) -> Iterator[EventRecord]:
-    """The rows as records, with their documents (read a batch of events at a time)."""
-    return with_documents(session, ((_record(row), row.id) for row in rows))
-
-
 @dataclass(frozen=True)
 class EventSlice:
     """A page of the log, newest first, and the positions to read on from: the page of newer
@@ -145,7 +119,7 @@ def browse_events(
     records leave out their files (one statement less)."""
     per_page = min(max(1, per_page), 500)
     key = tuple_(Event.recorded_at, Event.id)
-    query = where.apply(_log_query())
+    query = where.apply(log_query())
     forward = newer_than is not None or oldest  # read oldest first, then turn the page round
     if newer_than is not None:
         query = query.where(key > _position(newer_than, "newer_than"))
@@ -157,7 +131,7 @@ def browse_events(
     with tracker.snapshot() as session:
         rows = list(session.execute(query.order_by(*order).limit(per_page + 1)))
         more = len(rows) > per_page
-        records = _records(session, rows[:per_page]) if documents else map(_record, rows)
+        records = page_records(session, rows[:per_page]) if documents else map(record_of, rows)
         found = [(record, row.id) for record, row in zip(records, rows, strict=False)]
     if forward:
         found.reverse()
@@ -189,13 +163,9 @@ def _position(cursor: str, field: str) -> tuple[datetime, int]:
         ) from None
 
 
-def _all_records(
-    tracker: Tracker, where: EventFilter | None = None, batch: int = 500
-) -> Iterator[EventRecord]:
-    query = (where or EventFilter()).apply(_log_query())
-    query = query.order_by(Case.reference, Event.seq).execution_options(yield_per=batch)
-    with tracker.snapshot() as session:  # Core rows: no ORM loading for a plain column list
-        yield from _records(session, session.connection().execute(query))
+def _all_records(tracker: Tracker, where: EventFilter | None = None) -> Iterator[EventRecord]:
+    with tracker.snapshot() as session:
+        yield from streamed_records(session, (where or EventFilter()).apply)
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
@@ -209,8 +179,7 @@ def verify_audit(tracker: Tracker) -> AuditResult:
         rows = connection.execute(
             select(Case.__table__).order_by(Case.reference).execution_options(yield_per=500)
         )
-        query = _log_query().order_by(Case.reference, Event.seq).execution_options(yield_per=500)
-        records = _records(session, connection.execute(query))
+        records = streamed_records(session)
         chains = groupby(records, key=lambda r: r.case_reference)
         reference, chain = next(chains, (None, iter(())))
         for row in rows:
@@ -261,7 +230,8 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
 
 def _csv(records: Iterator[EventRecord], flows: Mapping[str, Workflow]) -> Iterator[str]:
     """CSV rows with the labels of each step and stage beside their ids."""
-    rows = (_csv_row(r, flows.get(r.case_reference)) for r in records)
+    labels = CaseLabels(flows)
+    rows = (_csv_row(r, labels.words(r)) for r in records)
     return csv_chunks(CSV_COLUMNS, rows, plain=_PLAIN_COLUMNS)
 
 
@@ -270,14 +240,16 @@ _PLAIN_COLUMNS = frozenset(
     ("seq", "trigger", "from_state", "to_state", "occurred_on", "occurred_until",
      "recorded_at", "prev_hash", "hash")
 )  # fmt: skip
+# json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder a cell
+_EVIDENCE_CELL = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+_DOCUMENTS_CELL = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _csv_row(record: EventRecord, flow: Workflow | None) -> dict[str, object]:
+def _csv_row(record: EventRecord, words: EventWords) -> dict[str, object]:
     row = record.to_json()
-    row["evidence"] = json.dumps(row["evidence"], sort_keys=True, ensure_ascii=False)
-    words = event_words(flow, record)
-    row.update(step=words.step, from_stage=words.from_stage, to_stage=words.to_stage)
-    row["documents"] = json.dumps(row["documents"], ensure_ascii=False) if row["documents"] else ""
+    row["evidence"] = _EVIDENCE_CELL(row["evidence"])
+    row["step"], row["from_stage"], row["to_stage"] = words.step, words.from_stage, words.to_stage
+    row["documents"] = _DOCUMENTS_CELL(row["documents"]) if row["documents"] else ""
     return row
 
 
@@ -285,11 +257,10 @@ def _json(
     records: Iterator[EventRecord], flows: Mapping[str, Workflow], per_chunk: int = 500
 ) -> Iterator[str]:
     """A JSON array, one event a line with its labels, streamed `per_chunk` events at a time."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    encode, labels = json.JSONEncoder(ensure_ascii=False).encode, CaseLabels(flows)
     chunk, separator = ["["], "\n"
     for record in records:
-        words = event_words(flows.get(record.case_reference), record)
-        chunk.append(separator + encode(labelled(record, words)))
+        chunk.append(separator + encode(labelled(record, labels.words(record))))
         separator = ",\n"
         if len(chunk) >= per_chunk:
             yield "".join(chunk)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -124,6 +125,24 @@ def with_documents(
         for record, event_id in chunk:
             found = attached.get(event_id)
             yield replace(record, documents=tuple(found)) if found else record
+
+
+def with_documents_in_order(
+    records: Iterable[EventRecord], documents: Iterable[Sequence[Any]]
+) -> Iterator[EventRecord]:
+    """Records with their documents, given the documents' rows (case reference, seq, sha256,
+    name, media type, size) in the records' own order: a stream of any length reads its
+    documents in one statement beside it. A document whose event is not among the records
+    cannot be, when both come from one snapshot through the same filter."""
+    pending = iter(documents)
+    head = next(pending, None)
+    for record in records:
+        found: list[DocumentRef] = []
+        while head is not None and head[1] == record.seq and head[0] == record.case_reference:
+            _, _, sha256, name, media_type, size = head
+            found.append(DocumentRef(sha256, name, media_type, size))
+            head = next(pending, None)
+        yield replace(record, documents=tuple(found)) if found else record
 
 
 def file_break(store: DocumentStore | None, chain: Iterable[EventRecord]) -> ChainBreak | None:

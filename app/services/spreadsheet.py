@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel,
 # LibreOffice or Google Sheets; a leading single quote makes it text.
@@ -30,12 +31,19 @@ def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    checked = [(column, column not in plain) for column in columns]
-    for n, row in enumerate(rows, start=1):
-        cells = ((row.get(column, ""), check) for column, check in checked)
-        writer.writerow([safe_cell(cell) if check else cell for cell, check in cells])
-        if n % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
+    checked = [n for n, column in enumerate(columns) if column not in plain]
+    pending = iter(rows)
+    while chunk := list(islice(pending, rows_per_chunk)):
+        writer.writerows(_cells(row, columns, checked) for row in chunk)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     yield buffer.getvalue()
+
+
+def _cells(row: Mapping[str, object], columns: Sequence[str], checked: list[int]) -> list[object]:
+    """The row's cells in the columns' order, those at the `checked` positions made safe."""
+    cells = [row.get(column, "") for column in columns]
+    for n in checked:
+        cells[n] = safe_cell(cells[n])
+    return cells

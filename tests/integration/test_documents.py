@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.domain.errors import InvalidInput
 from app.persistence.models import EventDocument
-from app.services.audit import export_events, verify_audit
+from app.services.audit import EventFilter, export_events, verify_audit
 from app.services.backup import restore_backup, write_backup
 from app.services.cases import advance, open_case
 from app.services.context import Tracker
@@ -71,10 +71,37 @@ def test_a_step_keeps_its_documents_in_its_hashed_content(documented: Tracker) -
     assert verify_audit(documented).intact
 
 
-def _exported(tracker: Tracker) -> list[dict[str, Any]]:
+def test_an_export_puts_each_document_on_its_own_event_filtered_or_not(
+    documented: Tracker,
+) -> None:
+    open_case(documented, "LT", "apmbc", "clerk", began_on=BEGAN)
+    advance(documented, "LT-APMBC-2025", *SUBMIT, "clerk", documents=[("lt.pdf", PDF)])
+    reading = {"chamber": "Riigikogu", "reading": 1}
+    advance(documented, REF, "record_reading", "2025-01-11", "clerk", evidence=reading)
+    files = [("r.txt", TEXT)]
+    advance(
+        documented, REF, "record_reading", "2025-01-12", "clerk", evidence=reading, documents=files
+    )
+    names = {
+        (e["case"], e["seq"]): [d["name"] for d in e["documents"]] for e in _exported(documented)
+    }
+    assert {key: found for key, found in names.items() if found} == {
+        (REF, 2): ["instrument.pdf", "notification.txt"],
+        (REF, 4): ["r.txt"],
+        ("LT-APMBC-2025", 2): ["lt.pdf"],
+    }
+    readings = _exported(documented, EventFilter(trigger="record_reading"))
+    assert [(e["seq"], [d["name"] for d in e["documents"]]) for e in readings] == [
+        (3, []),
+        (4, ["r.txt"]),
+    ]
+
+
+def _exported(tracker: Tracker, where: EventFilter | None = None) -> list[dict[str, Any]]:
     import json
 
-    return cast(list[dict[str, Any]], json.loads("".join(export_events(tracker, "json"))))
+    exported = "".join(export_events(tracker, "json", where))
+    return cast(list[dict[str, Any]], json.loads(exported))
 
 
 def test_an_identical_file_is_stored_once_and_served_for_each_case(

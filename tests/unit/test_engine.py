@@ -476,3 +476,25 @@ def test_correction_that_breaks_the_order_of_dates_is_refused_naming_the_event(
         replay(generic, steps_from_events(events), TODAY)
     assert exc.value.message.startswith("event 2 (adopt):")
     assert "2025-07-01" in exc.value.message
+
+
+@pytest.mark.parametrize("began_on", [None, date(2024, 3, 1)])
+def test_a_step_moves_a_case_state_as_replace_would(began_on: date | None) -> None:
+    """The fold's copy of the state (made without dataclasses.replace) keeps every other date
+    and compares, hashes and reads as the state replace would give."""
+    from dataclasses import fields, replace
+
+    dates = {f.name: date(2025, 1, 1 + n) for n, f in enumerate(fields(CaseState)) if n}
+    state = CaseState("parliament", **{**dates, "began_on": began_on, "follows_basis": "b"})
+    moved = state.after_step("adopted", date(2025, 6, 1), None)
+    expected = replace(
+        state,
+        state="adopted",
+        last_on=date(2025, 6, 1),
+        began_on=began_on or date(2025, 6, 1),
+        next_step_on=None,
+    )
+    assert moved == expected and hash(moved) == hash(expected) and repr(moved) == repr(expected)
+    assert state.state == "parliament"  # the state it came from is unchanged
+    with pytest.raises(AttributeError):
+        moved.state = "x"  # type: ignore[misc]
