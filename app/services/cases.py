@@ -23,11 +23,11 @@ from app.domain.history import (
     CORRECT,
     OPEN,
     UNDO,
-    apply_step,
     corrected,
     due_transitions,
     replay,
     steps_from_events,
+    take_step,
 )
 from app.persistence.database import serialize_on
 from app.persistence.models import Case, User
@@ -317,9 +317,7 @@ def record_step(
     `today` bounds its date (the sweep may judge an earlier day). Returns the new event."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
-    engine = tracker.engine(case.flow)
-    engine.check_trigger(case.state.state, new.trigger)
-    step = Step(
+    asked = Step(
         seq=case.seq,
         trigger=new.trigger,
         from_state=case.state.state,
@@ -328,9 +326,10 @@ def record_step(
         actor=user.name,
         recorded_at=now(),
         comment=new.comment.strip(),
-        evidence=transition.parse_evidence(with_in_force_since(case.row, transition, new.evidence)),
+        evidence=with_in_force_since(case.row, transition, new.evidence),
     )
-    moved = apply_step(engine, case.state, step, today or tracker.today())
+    engine = tracker.engine(case.flow)
+    step, moved = take_step(engine, case.state, asked, today or tracker.today())
     recorded = append_event(session, case.row, step, moved.state, user, new.documents)
     project(case.row, case.flow, moved)
     case.state = moved
