@@ -36,14 +36,13 @@ from app.services.context import Tracker
 from app.services.documents import Upload, check_uploads, store_files
 from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
-    append_event,
     case_workflow,
     check_version,
     event_records,
     now,
     opening_record,
-    project,
     projected_state,
+    record_event,
 )
 from app.services.users import active_user, require_role, system_user
 from app.services.views import CaseView, build_view, load_case, projected_view
@@ -177,8 +176,7 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
         evidence["in_force_since"] = opening.in_force_since.isoformat()
     span = DateSpan.exact(opened_on)
     step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
-    project(row, flow, CaseState(flow.initial))
-    append_event(session, row, step, flow.initial, user)
+    record_event(session, row, flow, step, CaseState(flow.initial), user)
     return row
 
 
@@ -330,8 +328,7 @@ def record_step(
     )
     engine = tracker.engine(case.flow)
     step, moved = take_step(engine, case.state, asked, today or tracker.today())
-    recorded = append_event(session, case.row, step, moved.state, user, new.documents)
-    project(case.row, case.flow, moved)
+    recorded = record_event(session, case.row, case.flow, step, moved, user, new.documents)
     case.state = moved
     return recorded
 
@@ -456,8 +453,7 @@ def _record_admin_event(
         recorded_at=now(),
         evidence=evidence,
     )
-    append_event(session, admin.row, event, after.state, admin.user)
-    project(admin.row, admin.flow, after)
+    record_event(session, admin.row, admin.flow, event, after, admin.user)
     return build_view(tracker, session, admin.row, event_records(session, admin.row))
 
 
