@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -322,9 +322,13 @@ def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:
     )
 
 
+# Built once: building the statement for each advance cost about what running it did (issue 8).
+_CASE_BY_REFERENCE = select(Case).where(Case.reference == bindparam("reference"))
+
+
 def load_case(session: Session, reference: str) -> Case:
     """The case with this reference, or NotFound saying how to list the references."""
-    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    case = session.scalar(_CASE_BY_REFERENCE, {"reference": reference.strip().upper()})
     if case is None:
         raise NotFound(
             f"case: no case {reference!r}; `flask --app app cases list` shows the references",
