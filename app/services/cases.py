@@ -44,8 +44,14 @@ from app.services.recording import (
     projected_state,
     record_event,
 )
-from app.services.users import active_user, require_role, system_user
-from app.services.views import CaseView, build_view, load_case, projected_view
+from app.services.users import active_user, checked_user, require_role, system_user
+from app.services.views import (
+    CaseView,
+    build_view,
+    load_case,
+    load_case_and_writer,
+    projected_view,
+)
 
 WRITERS = ("clerk", "admin")
 REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
@@ -258,9 +264,9 @@ def advance(
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     files = check_uploads(tracker, documents)
     with tracker.transaction() as session:
-        row = load_case(session, reference)
+        row, writer = load_case_and_writer(session, reference, actor)
         check_version(row, expected_version)
-        user = active_user(session, actor)
+        user = checked_user(writer, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         new = NewStep(trigger, span, comment, evidence, tuple(f.ref for f in files))
         recorded = record_cascading(tracker, session, writing, user, new)

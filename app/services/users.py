@@ -58,7 +58,11 @@ _USER_BY_NAME = select(User).where(User.name == bindparam("name"))
 
 def active_user(session: Session, name: str) -> User:
     """The active account named `name`, or an error naming what is wrong with it."""
-    user = session.scalar(_USER_BY_NAME, {"name": name})
+    return checked_user(session.scalar(_USER_BY_NAME, {"name": name}), name)
+
+
+def checked_user(user: User | None, name: str) -> User:
+    """`user`, the account read by the name `name`, unless there is none or it is deactivated."""
     if user is None:
         raise NotFound(
             f"user: no user named {name!r}; create one with "
