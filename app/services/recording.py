@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -151,6 +151,21 @@ def _update_case(session: Session, row: Case, values: dict[str, Any]) -> None:
         raise StaleDataError(f"case {row.reference}: version {row.version} is no longer stored")
     for column, value in changed.items():
         set_committed_value(row, column, value)
+    session.info.setdefault(_WRITTEN, set()).add(row)
+
+
+# The rows `_update_case` wrote: the unit of work never saw those writes, so should a savepoint
+# (or the transaction) roll back, it would not expire them as it expires what it flushed.
+_WRITTEN = "tracker.cases_written"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_writes(session: Session, _previous: SessionTransaction) -> None:
+    """Expire the case rows written by statement when any rollback happens: a row read again
+    after a savepoint's rollback is read as stored, not as the write that was undone."""
+    for row in session.info.pop(_WRITTEN, ()):
+        if row in session:
+            session.expire(row)
 
 
 def _insert_event(
