@@ -1,4 +1,5 @@
-"""One transitions.Machine per workflow, built once; cases are bound to it only while firing."""
+"""One transitions.Machine per workflow, built once, with one holder bound to it; a case's stage
+is set on the holder only while firing."""
 
 from __future__ import annotations
 
@@ -60,30 +61,34 @@ class Engine:
             auto_transitions=False,
             send_event=True,
         )
+        # One holder, bound once: binding a model adds a method per trigger and state, which
+        # cost more than the firing itself; the lock keeps it to one case at a time.
+        self._holder = _Holder()
+        self._machine.add_model(self._holder, initial=workflow.initial)
+        self._triggers = {s: tuple(self._machine.get_triggers(s)) for s in workflow.stages}
 
     def check_trigger(self, state: str, trigger: str) -> None:
         """Raise NotAllowed, listing what is allowed, when `trigger` cannot leave `state`."""
-        if trigger not in self._machine.get_triggers(state):
+        if trigger not in self._triggers.get(state, ()):
             raise NotAllowed(self._not_here(state, trigger), field="trigger")
 
     def fire(self, state: str, trigger: str, **context: Any) -> str:
         """The stage `trigger` leads to from `state`, or NotAllowed saying why not."""
-        holder = _Holder()
+        holder = self._holder
         with self._lock:
-            self._machine.add_model(holder, initial=state)
+            holder.refusals = []
+            self._machine.set_state(state, model=holder)
             try:
                 accepted = holder.trigger(trigger, clock=self.workflow.clock, **context)
             except MachineError:
                 raise NotAllowed(self._not_here(state, trigger), field="trigger") from None
-            finally:
-                self._machine.remove_model(holder)
+            refusals, dest = holder.refusals, holder.state
         if not accepted:
-            refusal = holder.refusals[0]
-            raise NotAllowed(refusal.message, field=refusal.field)
-        return holder.state
+            raise NotAllowed(refusals[0].message, field=refusals[0].field)
+        return dest
 
     def _not_here(self, state: str, trigger: str) -> str:
-        allowed = ", ".join(self._machine.get_triggers(state)) or "none (final stage)"
+        allowed = ", ".join(self._triggers.get(state, ())) or "none (final stage)"
         label = self.workflow.stages[state].label
         return (
             f"trigger: '{trigger}' is not allowed in stage '{state}' ({label}); allowed: {allowed}"

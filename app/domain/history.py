@@ -1,7 +1,7 @@
 """Rebuild a case from its events: corrections and undos applied, every step re-checked.
 
-The same `apply_step` checks a new step and replays a stored one, so a corrected history must
-still be a valid run of the workflow, and the date rules hold along it.
+The same checks gate a new step (`take_step`, once) and a stored one replayed (`apply_step`), so
+a corrected history must still be a valid run of the workflow, and the date rules hold along it.
 """
 
 from __future__ import annotations
@@ -81,12 +81,29 @@ def corrected(step: Step, correction_seq: int, changes: dict[str, Any]) -> Step:
     )
 
 
+def take_step(engine: Engine, case: CaseState, step: Step, today: date) -> tuple[Step, CaseState]:
+    """Check a new step once (trigger, evidence, dates, guards): the step as it is recorded,
+    its evidence parsed, and the case after it; or a DomainError naming what is refused."""
+    transition = engine.workflow.transition(step.trigger)
+    engine.check_trigger(case.state, step.trigger)
+    step = replace(step, evidence=transition.parse_evidence(step.evidence))
+    return step, _checked_move(engine, transition, case, step, today)
+
+
 def apply_step(engine: Engine, case: CaseState, step: Step, today: date) -> CaseState:
-    """The case after `step`, or a DomainError naming what the workflow or the clock refuses."""
-    workflow = engine.workflow
-    transition = workflow.transition(step.trigger)
+    """The case after a stored step, re-checked as it is stored (a replay), or a DomainError
+    naming what the workflow or the clock refuses."""
+    transition = engine.workflow.transition(step.trigger)
     engine.check_trigger(case.state, step.trigger)
     transition.parse_evidence(step.evidence)
+    return _checked_move(engine, transition, case, step, today)
+
+
+def _checked_move(
+    engine: Engine, transition: Transition, case: CaseState, step: Step, today: date
+) -> CaseState:
+    """The checks after the trigger's and the evidence's: dates, then the machine's guards."""
+    workflow = engine.workflow
     check_chronology(case.last_on, step.span, today)
     if (transition.effects or transition.guards) and not _span_allowed(workflow, transition, step):
         raise InvalidInput(

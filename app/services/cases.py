@@ -23,11 +23,11 @@ from app.domain.history import (
     CORRECT,
     OPEN,
     UNDO,
-    apply_step,
     corrected,
     due_transitions,
     replay,
     steps_from_events,
+    take_step,
 )
 from app.persistence.database import serialize_on
 from app.persistence.models import Case, User
@@ -36,17 +36,22 @@ from app.services.context import Tracker
 from app.services.documents import Upload, check_uploads, store_files
 from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
-    append_event,
     case_workflow,
     check_version,
     event_records,
     now,
     opening_record,
-    project,
     projected_state,
+    record_event,
 )
-from app.services.users import active_user, require_role, system_user
-from app.services.views import CaseView, build_view, load_case, projected_view
+from app.services.users import active_user, checked_user, require_role, system_user
+from app.services.views import (
+    CaseView,
+    build_view,
+    load_case,
+    load_case_and_writer,
+    projected_view,
+)
 
 WRITERS = ("clerk", "admin")
 REFERENCE = re.compile(r"[A-Z0-9][A-Z0-9-]{0,63}")
@@ -177,8 +182,7 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
         evidence["in_force_since"] = opening.in_force_since.isoformat()
     span = DateSpan.exact(opened_on)
     step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
-    project(row, flow, CaseState(flow.initial))
-    append_event(session, row, step, flow.initial, user)
+    record_event(session, row, flow, step, CaseState(flow.initial), user)
     return row
 
 
@@ -260,9 +264,9 @@ def advance(
     span = occurred_on if isinstance(occurred_on, DateSpan) else parse_span(occurred_on)
     files = check_uploads(tracker, documents)
     with tracker.transaction() as session:
-        row = load_case(session, reference)
+        row, writer = load_case_and_writer(session, reference, actor)
         check_version(row, expected_version)
-        user = active_user(session, actor)
+        user = checked_user(writer, actor)
         writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
         new = NewStep(trigger, span, comment, evidence, tuple(f.ref for f in files))
         recorded = record_cascading(tracker, session, writing, user, new)
@@ -317,9 +321,7 @@ def record_step(
     `today` bounds its date (the sweep may judge an earlier day). Returns the new event."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
-    engine = tracker.engine(case.flow)
-    engine.check_trigger(case.state.state, new.trigger)
-    step = Step(
+    asked = Step(
         seq=case.seq,
         trigger=new.trigger,
         from_state=case.state.state,
@@ -328,11 +330,11 @@ def record_step(
         actor=user.name,
         recorded_at=now(),
         comment=new.comment.strip(),
-        evidence=transition.parse_evidence(with_in_force_since(case.row, transition, new.evidence)),
+        evidence=with_in_force_since(case.row, transition, new.evidence),
     )
-    moved = apply_step(engine, case.state, step, today or tracker.today())
-    recorded = append_event(session, case.row, step, moved.state, user, new.documents)
-    project(case.row, case.flow, moved)
+    engine = tracker.engine(case.flow)
+    step, moved = take_step(engine, case.state, asked, today or tracker.today())
+    recorded = record_event(session, case.row, case.flow, step, moved, user, new.documents)
     case.state = moved
     return recorded
 
@@ -457,8 +459,7 @@ def _record_admin_event(
         recorded_at=now(),
         evidence=evidence,
     )
-    append_event(session, admin.row, event, after.state, admin.user)
-    project(admin.row, admin.flow, after)
+    record_event(session, admin.row, admin.flow, event, after, admin.user)
     return build_view(tracker, session, admin.row, event_records(session, admin.row))
 
 

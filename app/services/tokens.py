@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.errors import InvalidInput, NotFound, Unavailable
@@ -100,6 +100,18 @@ def revoke_token(tracker: Tracker, owner: str, token_id: int) -> None:
         token.revoked_at = token.revoked_at or now()
 
 
+# A token's lookup, built once, reading the few columns it needs (not two ORM rows): every API
+# call makes it, and the statement's building and the rows cost a third of an advance's call.
+_BY_DIGEST = (
+    select(
+        ApiToken.id, ApiToken.scope, ApiToken.revoked_at, ApiToken.last_used_at,
+        User.id.label("user_id"), User.name, User.role, User.active,
+    )
+    .join(User, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)  # fmt: skip
+
+
 def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser | None:
     """The active owner of a valid, unrevoked token good for `scope`, or None. A read: the
     token's last use is written at most once per LAST_USED_PRECISION, and a database that
@@ -107,21 +119,15 @@ def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser 
     if not token.startswith(TOKEN_PREFIX):
         return None
     with tracker.snapshot() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-        if row is None or row.revoked_at is not None or row.scope not in (scope, "api"):
-            return None
-        user: User = row.user
-        if not user.active:
-            return None
-        owner, token_id, last_used = (
-            SessionUser(user.id, user.name, user.role, ""),
-            row.id,
-            row.last_used_at,
-        )
+        row = session.execute(_BY_DIGEST, {"digest": _digest(token)}).one_or_none()
+    if row is None or row.revoked_at is not None or row.scope not in (scope, "api"):
+        return None
+    if not row.active:
+        return None
     moment = now()
-    if last_used is None or moment - last_used >= LAST_USED_PRECISION:
-        _note_use(tracker, token_id, moment)
-    return owner
+    if row.last_used_at is None or moment - row.last_used_at >= LAST_USED_PRECISION:
+        _note_use(tracker, row.id, moment)
+    return SessionUser(row.user_id, row.name, row.role, "")
 
 
 def _note_use(tracker: Tracker, token_id: int, moment: datetime) -> None:

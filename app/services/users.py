@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.definitions import ROLES
@@ -52,9 +52,17 @@ def create_user(tracker: Tracker, name: str, role: str, password: str | None = N
     return password
 
 
+# Built once: every write reads its actor, and building the statement cost what running it did.
+_USER_BY_NAME = select(User).where(User.name == bindparam("name"))
+
+
 def active_user(session: Session, name: str) -> User:
     """The active account named `name`, or an error naming what is wrong with it."""
-    user = session.scalar(select(User).where(User.name == name))
+    return checked_user(session.scalar(_USER_BY_NAME, {"name": name}), name)
+
+
+def checked_user(user: User | None, name: str) -> User:
+    """`user`, the account read by the name `name`, unless there is none or it is deactivated."""
     if user is None:
         raise NotFound(
             f"user: no user named {name!r}; create one with "

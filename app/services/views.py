@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
@@ -17,7 +17,7 @@ from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
 from app.domain.history import CORRECT, OPEN, UNDO, due_transitions, fold, steps_from_events
-from app.persistence.models import Case
+from app.persistence.models import Case, User
 from app.services.context import Tracker
 from app.services.labels import event_words, labelled
 from app.services.recording import projected_state
@@ -322,9 +322,36 @@ def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:
     )
 
 
+# Built once: building the statement for each advance cost about what running it did (issue 8).
+_CASE_BY_REFERENCE = select(Case).where(Case.reference == bindparam("reference"))
+_WRITER = aliased(User, name="writer")
+_CASE_AND_WRITER = (
+    select(Case, _WRITER)
+    .outerjoin(_WRITER, _WRITER.name == bindparam("actor"))
+    .where(Case.reference == bindparam("reference"))
+)
+
+
 def load_case(session: Session, reference: str) -> Case:
     """The case with this reference, or NotFound saying how to list the references."""
-    case = session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+    return _found(session.scalar(_CASE_BY_REFERENCE, {"reference": _key(reference)}), reference)
+
+
+def load_case_and_writer(session: Session, reference: str, actor: str) -> tuple[Case, User | None]:
+    """The case (or NotFound, as `load_case`) and the account named `actor` if there is one,
+    in one statement: a write reads both."""
+    found = session.execute(
+        _CASE_AND_WRITER, {"reference": _key(reference), "actor": actor}
+    ).one_or_none()
+    case, writer = (None, None) if found is None else found
+    return _found(case, reference), writer
+
+
+def _key(reference: str) -> str:
+    return reference.strip().upper()
+
+
+def _found(case: Case | None, reference: str) -> Case:
     if case is None:
         raise NotFound(
             f"case: no case {reference!r}; `flask --app app cases list` shows the references",

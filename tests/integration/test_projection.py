@@ -10,12 +10,16 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
+from app.domain.clock import parse_span
 from app.persistence.migrate import downgrade, upgrade
 from app.services.audit import verify_audit
-from app.services.cases import advance, open_case, sweep
+from app.services.cases import NewStep, Writing, advance, open_case, record_step, sweep
 from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.queries import pending
+from app.services.recording import case_workflow, projected_state
+from app.services.users import active_user
+from app.services.views import load_case
 from tests.conftest import MIGRATIONS, Today
 from tests.integration.conftest import FI_TO_DEPOSIT, TAKES_EFFECT, open_walked
 
@@ -23,6 +27,9 @@ PROJECTION = (
     "state, kind, final, event_count, began_on, deposited_on, period_ends_on, effective_on, "
     "effective_basis, next_on, next_what, next_trigger, clock_state"
 )
+
+
+SPAN = parse_span("2025-02-01")
 
 
 def projections(engine: Engine) -> dict[str, tuple[Any, ...]]:
@@ -122,4 +129,23 @@ def test_the_sweep_reads_the_projection_and_keeps_it_equal_to_the_replay(
         {"case": reference, "trigger": "take_effect", "label": TAKES_EFFECT, "on": "2026-01-10"}
     ]
     assert pending(tracker) == []
+    assert verify_audit(tracker).intact
+
+
+def test_a_rolled_back_savepoint_leaves_the_case_row_as_stored(tracker: Tracker) -> None:
+    """The advance writes the case row by statement, not through the unit of work: a savepoint
+    that rolls back must still leave the row object as the database has it (the sweep's and
+    the import's savepoints rely on it)."""
+    reference = open_case(tracker, "FI", "apmbc", "clerk").reference
+    with tracker.transaction() as session:
+        row = load_case(session, reference)
+        stored = (row.version, row.event_count, row.last_hash, row.state)
+        with session.begin_nested() as savepoint:
+            writing = Writing(row, case_workflow(tracker, session, row), projected_state(row))
+            user = active_user(session, "clerk")
+            record_step(tracker, session, writing, user, NewStep("submit_to_parliament", SPAN))
+            assert row.event_count == stored[1] + 1
+            savepoint.rollback()
+        assert (row.version, row.event_count, row.last_hash, row.state) == stored
+    advance(tracker, reference, "submit_to_parliament", "2025-02-01", "clerk")  # nothing stale
     assert verify_audit(tracker).intact

@@ -329,17 +329,27 @@ def test_engine_built_once_per_workflow(registry: Registry, engines: Engines):
     assert engines.for_workflow(workflow) is engines.for_workflow(workflow)
 
 
-def test_no_model_stays_bound_after_firing(apmbc: Engine, make_step: MakeStep):
+def test_no_case_stays_bound_after_firing(apmbc: Engine, make_step: MakeStep):
+    bound = list(apmbc._machine.models)  # the engine's own holder, bound once when built
+    assert len(bound) == 1
     case = deposited(apmbc, make_step, "2025-06-27")
-    assert apmbc._machine.models == []
+    assert apmbc._machine.models == bound
     with pytest.raises(NotAllowed):  # refused by a guard
         apply_step(apmbc, case, make_step(2, "take_effect", D("2025-12-26")), TODAY)
-    assert apmbc._machine.models == []
+    assert apmbc._machine.models == bound
     with pytest.raises(NotAllowed):  # refused by the machine itself
         apmbc.fire(
             "notice_period", "deposit", case=case, step=make_step(2, "deposit", D("2025-07-01"))
         )
-    assert apmbc._machine.models == []
+    assert apmbc._machine.models == bound
+
+
+def test_a_refusal_does_not_carry_over_to_the_next_firing(apmbc: Engine, make_step: MakeStep):
+    case = deposited(apmbc, make_step, "2025-06-27")
+    with pytest.raises(NotAllowed):  # refused by a guard: the period has not ended
+        apply_step(apmbc, case, make_step(2, "take_effect", D("2025-12-26")), TODAY)
+    later = apply_step(apmbc, case, make_step(2, "take_effect", D("2025-12-27")), TODAY)
+    assert later.state == "effective"
 
 
 # --- history: corrections and undos -----------------------------------------------------------
