@@ -24,6 +24,7 @@ from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
 from app.persistence.models import Base
 from app.services import users
+from app.services.case_list import CaseFilter, every_case
 from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.users import create_user
@@ -201,3 +202,9 @@ def app(migrated_url: str, tracker: Tracker, tmp_path: Path):  # type: ignore[no
 def cli(app):  # type: ignore[no-untyped-def]
     """Click's runner; `result.stderr` holds what a command wrote to stderr."""
     return app.test_cli_runner()
+
+
+def all_cases(tracker: Tracker, **narrowed: Any) -> list[dict[str, Any]]:
+    """Every case, practice ones too, as the cases list gives them (by reference); `narrowed`
+    as the list's filters (treaty, country, stage...)."""
+    return list(every_case(tracker, CaseFilter(practice=True, **narrowed)))

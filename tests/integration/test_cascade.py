@@ -19,11 +19,10 @@ from sqlalchemy import Engine
 
 from app.domain.errors import NotAllowed
 from app.services.audit import verify_audit
-from app.services.case_list import CaseFilter, every_case
 from app.services.cases import advance, open_case, sweep
 from app.services.context import Tracker
 from app.services.queries import get_case
-from tests.conftest import Today
+from tests.conftest import Today, all_cases
 from tests.integration.conftest import event_count
 
 UNFCCC = "unfccc/international-only"
@@ -35,7 +34,7 @@ def case(tracker: Tracker, reference: str) -> dict[str, Any]:
 
 
 def paris_cases(tracker: Tracker, country: str) -> list[dict[str, Any]]:
-    return list(every_case(tracker, CaseFilter(treaty="paris", country=country)))
+    return all_cases(tracker, treaty="paris", country=country)
 
 
 def test_opening_a_unfccc_withdrawal_opens_the_paris_case_and_the_deposit_moves_both(

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from app.domain.loader import Registry
 from app.services.context import Tracker
 from app.services.demo import load_demo_cases, seed_demo
-from app.services.queries import get_case, list_cases
-from tests.conftest import copy_demo
+from app.services.queries import get_case
+from tests.conftest import all_cases, copy_demo
 from tests.integration.conftest import total_rows
 
 # Transcribed by hand from /work/shared/facts/withdrawals.md (sections 2 and 4):
@@ -100,7 +100,7 @@ def test_computed_dates_match_the_seed_file_and_the_sources(
         ), expect["reference"]
 
     # Independently of the seed file: the dates the sources give.
-    listed = {c["reference"]: c for c in list_cases(tracker)}
+    listed = {c["reference"]: c for c in all_cases(tracker)}
     for reference, (received, effective, clause) in SOURCES.items():
         case = _case(tracker, reference)
         dates = case["dates"]
@@ -183,7 +183,7 @@ def test_seeded_histories_are_the_real_ones(
 def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
     tracker: Tracker, db_engine: Engine, registry: Registry, demo_references: list[str]
 ) -> None:
-    practice = [c for c in list_cases(tracker) if c["practice"]]
+    practice = [c for c in all_cases(tracker) if c["practice"]]
     by_workflow = {c["workflow"]: c for c in practice}
 
     assert len(practice) == len(registry.workflows)
@@ -194,7 +194,7 @@ def test_one_practice_case_per_workflow_and_seeding_twice_adds_nothing(
         case = _case(tracker, summary["reference"])
         assert case["practice"] is True
         assert [e["trigger"] for e in case["history"]] == ["open"]
-    real = {c["reference"] for c in list_cases(tracker) if not c["practice"]}
+    real = {c["reference"] for c in all_cases(tracker) if not c["practice"]}
     assert real == {spec["expect"]["reference"] for spec in load_demo_cases()}
 
     cases, events = total_rows(db_engine, "cases"), total_rows(db_engine, "events")

@@ -20,9 +20,9 @@ from app.domain.errors import (
 from app.services.audit import verify_audit
 from app.services.cases import advance, correct, open_case, sweep, undo_last
 from app.services.context import Tracker
-from app.services.queries import get_case, list_cases, pending
+from app.services.queries import get_case, pending
 from app.services.users import create_user, list_users, update_user
-from tests.conftest import PASSWORD, Today
+from tests.conftest import PASSWORD, Today, all_cases
 from tests.integration.conftest import (
     FI_TO_DEPOSIT,
     TAKES_EFFECT,
@@ -200,7 +200,7 @@ def test_a_late_sweep_records_the_day_the_period_ended_not_the_day_it_ran(
     case = get_case(tracker, reference).to_json()
     assert case["history"][-1]["occurred_on"] == "2026-01-10"
     assert case["dates"]["effective"] == "2026-01-10"
-    assert list_cases(tracker, state="effective")[0]["effective"] == "2026-01-10"
+    assert all_cases(tracker, stage="effective")[0]["effective"] == "2026-01-10"
 
 
 def test_sweep_refuses_a_day_after_today(tracker: Tracker, today: Today) -> None:
@@ -209,7 +209,7 @@ def test_sweep_refuses_a_day_after_today(tracker: Tracker, today: Today) -> None
     with pytest.raises(InvalidInput) as caught:
         sweep(tracker, today=date(2026, 1, 10))
     assert caught.value.field == "today"
-    assert list_cases(tracker)[0]["state"] == "notice_period"
+    assert all_cases(tracker)[0]["state"] == "notice_period"
 
 
 def test_armed_conflict_defers_effect_until_it_ends(tracker: Tracker, today: Today) -> None:
@@ -408,7 +408,7 @@ def test_admin_corrects_the_deposit_date_and_the_effective_date_follows(
     assert fix["evidence"]["corrects"] == seq
     assert fix["evidence"]["reason"] == "UN receipt was the 14th"
     # Lists and the sweep use the corrected date too.
-    assert list_cases(tracker)[0]["effective"] == "2026-01-14"
+    assert all_cases(tracker)[0]["effective"] == "2026-01-14"
     today.day = date(2026, 1, 10)
     assert sweep(tracker) == []
     today.day = date(2026, 1, 14)
@@ -481,7 +481,7 @@ def test_undo_last_returns_to_the_previous_stage_by_a_new_event(
     assert case_version(db_engine, reference) == version + 1
     assert [h["trigger"] for h in case["history"]][-2:] == ["deposit", "undo"]
     assert case["history"][-1]["evidence"]["undoes"] == events
-    assert list_cases(tracker)[0]["state"] == "mfa_coordination"
+    assert all_cases(tracker)[0]["state"] == "mfa_coordination"
     # The stage is really back: the deposit can be recorded again, and the clock restarts.
     again = advance(
         tracker, reference, "deposit", "2025-08-01", "clerk", evidence={"reasons": "Security"}

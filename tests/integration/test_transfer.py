@@ -24,10 +24,10 @@ from app.services.audit import verify_audit
 from app.services.cases import advance
 from app.services.context import Tracker
 from app.services.demo import seed_demo
-from app.services.queries import get_case, list_cases
+from app.services.queries import get_case
 from app.services.transfer import export_cases, import_cases
 from app.services.users import create_user
-from tests.conftest import MIGRATIONS, PASSWORD, Today
+from tests.conftest import MIGRATIONS, PASSWORD, Today, all_cases
 from tests.integration.conftest import total_rows
 
 
@@ -57,7 +57,7 @@ def imported(tracker: Tracker, data: bytes | str, fmt: str = "jsonl", **options:
 def what_a_user_sees(tracker: Tracker) -> dict[str, Any]:
     """Every real case's stage, dates and live steps (not who entered the record, nor when)."""
     seen = {}
-    for summary in list_cases(tracker):
+    for summary in all_cases(tracker):
         if summary["practice"]:
             continue
         case = get_case(tracker, summary["reference"])
@@ -105,7 +105,7 @@ def test_importing_the_same_file_twice_doubles_nothing(
     assert (len(again.cases), again.steps, again.refused) == (0, 0, [])
     assert sorted(again.skipped) == sorted(first.cases)
     assert sum(len(get_case(empty, ref).history) for ref in first.cases) == events
-    assert len(list_cases(empty)) == len(first.cases)
+    assert len(all_cases(empty)) == len(first.cases)
 
 
 def test_an_import_that_stops_keeps_its_committed_batches_and_a_second_run_finishes_it(
@@ -124,7 +124,7 @@ def test_an_import_that_stops_keeps_its_committed_batches_and_a_second_run_finis
 
     with pytest.raises(RuntimeError):
         imported(empty, data, on_progress=database_gone)
-    kept = [c["reference"] for c in list_cases(empty)]
+    kept = [c["reference"] for c in all_cases(empty)]
     assert len(kept) == 3  # the first batch, committed; the 4th and 5th cases rolled back
 
     finished = imported(empty, data)
@@ -295,7 +295,7 @@ def test_the_cli_imports_reports_and_exits_non_zero_on_a_refusal(
     assert dry.exit_code == 1
     assert "would import 1 cases (4 steps); skipped 0 already present; refused 1" in dry.stdout
     assert "refused: line 2: steps[1] (adopt): occurred_on:" in dry.stderr
-    assert list_cases(tracker) == []
+    assert all_cases(tracker) == []
     real = cli.invoke(args=["cases", "import", str(file), "--by", "clerk", "--json"])
     assert real.exit_code == 1
     summary = json.loads(real.stdout)

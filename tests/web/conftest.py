@@ -4,7 +4,6 @@ read forms and rows out of the HTML the browser would get."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html.parser import HTMLParser
@@ -19,10 +18,9 @@ from werkzeug.test import TestResponse
 from app.domain.countries import PRACTICE_COUNTRY
 from app.persistence.models import SYSTEM_ACTOR, Event
 from app.services import users
-from app.services.case_list import CaseFilter, every_case
 from app.services.cases import open_case
 from app.services.context import Tracker
-from tests.conftest import PASSWORD, copy_demo
+from tests.conftest import PASSWORD, all_cases, copy_demo
 
 LV = "LV-APMBC-2025"
 PRACTICE = "PRACTICE-APMBC-GENERIC"
@@ -224,7 +222,7 @@ def snapshot(tracker: Tracker) -> dict[str, object]:
     """What a refused request must leave as it was: every case's stage and version, the
     number of events, the users with their roles and status."""
     return {
-        "cases": {c["reference"]: (c["state"], c["version"]) for c in _every_case(tracker)},
+        "cases": {c["reference"]: (c["state"], c["version"]) for c in all_cases(tracker)},
         "events": event_total(tracker),
         "users": users.list_users(tracker),
     }
@@ -233,7 +231,3 @@ def snapshot(tracker: Tracker) -> dict[str, object]:
 def event_total(tracker: Tracker) -> int:
     with tracker.snapshot() as session:
         return int(session.scalar(select(func.count()).select_from(Event)) or 0)
-
-
-def _every_case(tracker: Tracker) -> Iterator[dict[str, Any]]:
-    return every_case(tracker, CaseFilter(practice=True))

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
 
-from app.services.case_list import CaseFilter, every_case
 from app.services.context import Tracker
+from tests.conftest import all_cases
 from tests.web.conftest import SignIn, csrf_token, html_of
 
 CASE = {
@@ -47,12 +46,12 @@ def test_an_admin_checks_then_imports_a_file_and_sees_each_refused_line(
     assert "Dry run: nothing was written." in shown
     assert "Would import 1 case (1 steps) · skipped 0 already present · refused 1" in shown
     assert "line 2: steps[1] (deposit): trigger: &#39;deposit&#39;" in shown
-    assert _cases(tracker) == []
+    assert all_cases(tracker) == []
 
     real = upload(admin, GOOD + "\n", dry_run=False)
     assert real.status_code == 200
     assert 'href="/cases/HU-ROME-STATUTE-2025"' in html_of(real)
-    assert [c["reference"] for c in _cases(tracker)] == ["HU-ROME-STATUTE-2025"]
+    assert [c["reference"] for c in all_cases(tracker)] == ["HU-ROME-STATUTE-2025"]
     again = html_of(upload(admin, GOOD + "\n", dry_run=False))
     assert "skipped 1 already present" in again
 
@@ -70,7 +69,7 @@ def test_only_an_admin_may_import_and_an_upload_without_a_file_is_refused(
     )  # fmt: skip
     assert empty.status_code == 422
     assert "file: choose a .jsonl or .csv file" in html_of(empty)
-    assert _cases(tracker) == []
+    assert all_cases(tracker) == []
 
 
 def test_a_file_over_the_form_limit_but_within_the_import_limit_is_read(
@@ -84,7 +83,3 @@ def test_a_file_over_the_form_limit_but_within_the_import_limit_is_read(
     response = upload(signed_in("admin"), body, dry_run=True)
     assert response.status_code == 422  # read and reported, not 413
     assert "Would import 1 case (1 steps)" in html_of(response)
-
-
-def _cases(tracker: Tracker) -> list[dict[str, Any]]:
-    return list(every_case(tracker, CaseFilter(practice=True)))
