@@ -1,8 +1,8 @@
 """CI's small run of the benchmarks: the figures that meet their targets fail the build when
 they fall below half of them. Every figure, met or missed, is in docs/PERFORMANCE.md, from
 `python -m tests.benchmarks`; these are ratios to baselines of the same run, not timings.
-The advance against a bare insert (0.20 to 0.36 of its rate, target 0.5) is not gated until it
-meets its target: its ratio moves with the machine's load, and a gate below it would flap."""
+The advance against a bare insert met its target in session 6 (0.57 of the bare rate on a quiet
+machine, more on a loaded one, where the bare insert loses more): it is gated at half of it."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def test_the_pending_list_costs_the_same_at_ten_times_the_cases(tmp_path: Path) 
         _held([Result(f"pending {name} at 500 cases vs 50", many, few, "s", 1.5, False)])
 
 
-def test_advances_leak_no_memory(tmp_path: Path) -> None:
+def test_advances_keep_their_rate_and_leak_no_memory(tmp_path: Path) -> None:
     tracker = tracker_on(f"sqlite:///{tmp_path / 'w.sqlite3'}")
-    _held([r for r in advances(tracker, "SQLite", SMALL) if r.unit == "MB"])
+    results = list(advances(tracker, "SQLite", SMALL))
+    assert {r.unit for r in results} == {"writes/s", "MB"}
+    _held(results)
