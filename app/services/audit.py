@@ -82,7 +82,13 @@ class EventFilter:
         if self.trigger:
             query = query.where(Event.trigger == self.trigger.strip())
         if self.practice is not None:
-            query = query.where(Case.practice.is_(self.practice))
+            # by the few practice cases' ids, not by the joined row's flag: so the log is still
+            # read newest first from its index and stops at a page (the flag made SQLite read
+            # every event of every case: 0.5 s a page at 1,000,000 events)
+            practice = select(Case.id).where(Case.practice.is_(True))
+            query = query.where(
+                Event.case_id.in_(practice) if self.practice else Event.case_id.not_in(practice)
+            )
         if self.since:
             query = query.where(Event.recorded_at >= _midnight(self.since))
         if self.until and self.until < date.max:
