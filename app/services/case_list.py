@@ -132,7 +132,30 @@ def listed(tracker: Tracker, session: Session, row: Case) -> dict[str, Any]:
 
 
 def case_countries(tracker: Tracker) -> list[str]:
-    """The countries that have cases, by code."""
+    """The countries that have cases, by code: one step of the (practice, country) index per
+    country, not a read of every case (the filters' list of a page at 100,000 cases)."""
     with tracker.snapshot() as session:
-        query = select(Case.country).where(Case.practice == false()).distinct()
-        return sorted(session.scalars(query))
+        return list(session.scalars(_COUNTRIES))
+
+
+def _next_country(after: Any) -> Any:
+    real = Case.__table__.alias("real")
+    return (
+        select(func.min(real.c.country))
+        .where(real.c.practice == false(), real.c.country > after)
+        .scalar_subquery()
+    )
+
+
+def _countries() -> Select[Any]:
+    """A loose index scan as a recursive query: the smallest country, then the smallest after
+    it, until none is left."""
+    first = select(func.min(Case.country).label("country")).where(Case.practice == false())
+    found = first.cte("found", recursive=True)
+    found = found.union_all(
+        select(_next_country(found.c.country)).where(found.c.country.is_not(None))
+    )
+    return select(found.c.country).where(found.c.country.is_not(None)).order_by(found.c.country)
+
+
+_COUNTRIES = _countries()
