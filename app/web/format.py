@@ -110,6 +110,12 @@ def said(message: str, field: str | None, label: str | None = None) -> str:
     return dates_in(text)
 
 
+def sentence(text: str) -> str:
+    """The text with its first letter a capital and the rest as written (Jinja's `capitalize`
+    lowers the rest: "the Saeima" became "the saeima")."""
+    return text[:1].upper() + text[1:]
+
+
 def overdue(days: int) -> str:
     """How far a due date is: "182 days overdue", "due today", "due in 5 days"."""
     if days < 0:
@@ -123,6 +129,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(dates_in)
     app.add_template_filter(without_field)
     app.add_template_filter(said)
+    app.add_template_filter(sentence)
     app.add_template_filter(overdue)
     app.add_template_filter(day)
     app.add_template_filter(span)

@@ -87,7 +87,7 @@ def test_a_parked_law_has_its_next_date_in_the_pending_list_and_the_dashboard(
     assert latvia["next_date"]["days_from_today"] == (NEXT_DATE - seeded.today()).days
 
     row = row_linking(html_of(viewer.get("/")), PARKED)
-    assert "1 Nov 2026" in row
+    assert "Awaits: Committee returns the law to the Saeima 1 Nov 2026" in row  # as written
     dashboard = html_of(viewer.get("/dashboard"))
     line = next(li for li in dashboard.split("<li>") if PARKED in li)
     assert "1 Nov 2026" in line and "Committee returns the law to the Saeima" in line
