@@ -38,7 +38,7 @@ class Dashboard:
 
 def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
     """Counts per treaty and stage, the soonest of the clock's dates within 90 days (and how
-    many there are), the latest events."""
+    many there are), the latest events: of the real cases, or of the practice ones."""
     today = tracker.today()
     horizon = today + timedelta(days=UPCOMING_DAYS)
     query = (
@@ -57,7 +57,8 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
         for treaty, state, n in rows
     ]
     upcoming = pending_page(tracker, due_by=horizon, practice=practice, per_page=UPCOMING_SHOWN)
-    # the latest events by what they did: their documents are on the case pages
-    real = EventFilter(practice=False)
-    recent = browse_events(tracker, real, per_page=RECENT_SHOWN, documents=False).items
+    # the latest events (of the same cases, practice or real) by what they did: their
+    # documents are on the case pages
+    same = EventFilter(practice=practice)
+    recent = browse_events(tracker, same, per_page=RECENT_SHOWN, documents=False).items
     return Dashboard(counts, upcoming.items, upcoming.total, recent, today)
