@@ -101,6 +101,11 @@ def _with_next(answer: dict[str, Any], following: str | None) -> ResponseReturnV
     return {**answer, "next": following}, 200, headers
 
 
+def _practice_asked(flag: str | None) -> bool:
+    """The lists leave practice cases out unless `practice=true` (or 1) asks for them."""
+    return flag in ("1", "true")
+
+
 @bp.get("/cases")
 def list_cases() -> ResponseReturnValue:
     asked = query(CaseQuery)
@@ -112,7 +117,7 @@ def list_cases() -> ResponseReturnValue:
         stage=asked.stage or asked.state,
         stage_param="stage" if asked.stage else "state",
         status=asked.status,
-        practice=asked.practice in ("1", "true"),
+        practice=_practice_asked(asked.practice),
     )
     found = case_list.search_cases(tracker_of(), where, asked.page, asked.per_page, asked.sort)
     return _listing("api.list_cases", found, found.items)
@@ -195,6 +200,7 @@ def pending() -> ResponseReturnValue:
         page=asked.page,
         per_page=asked.per_page,
         sort=asked.sort,
+        practice=None if _practice_asked(asked.practice) else False,
     )
     today = as_of or tracker_of().today()
     items = [p.to_json(today) for p in found.items]
@@ -210,6 +216,7 @@ def events() -> ResponseReturnValue:
         trigger=asked.trigger,
         since=_day(asked.since, "since"),
         until=_day(asked.until, "until"),
+        practice=None if asked.case or _practice_asked(asked.practice) else False,
     )
     found = audit.browse_events(
         tracker_of(), where, older_than=asked.older_than, per_page=asked.per_page

@@ -138,6 +138,11 @@ TREATY = "treaty code, e.g. apmbc"
 COUNTRY = "ISO 3166-1 alpha-2 code, e.g. LV"
 
 
+# Practice cases are left out of every list unless asked for, as on the pages
+Practice = Annotated[Literal["true", "false", "1", "0"], BeforeValidator(_lower)]
+PRACTICE = "true: practice cases too (any case of the letters)"
+
+
 class CaseQuery(PageQuery):
     q: str | None = Field(None, description="a reference, or a country's name or code, e.g. Latvia")
     kind: str | None = Field(None, description="the kind of treaty action, e.g. withdrawal")
@@ -148,9 +153,7 @@ class CaseQuery(PageQuery):
     status: Annotated[str, _checked_by_service({"enum": list(STATUSES)})] | None = Field(
         None, description="open or closed (a final stage)"
     )
-    practice: Annotated[Literal["true", "false", "1", "0"], BeforeValidator(_lower)] | None = Field(
-        None, description="true: practice cases too (any case of the letters)"
-    )
+    practice: Practice | None = Field(None, description=PRACTICE)
     sort: Annotated[str, _checked_by_service({"enum": list(CASE_SORTS)})] = "reference"
 
 
@@ -162,6 +165,7 @@ class PendingQuery(PageQuery):
     sort: Annotated[str, _checked_by_service({"enum": list(PENDING_SORTS)})] = Field(
         "date", description="date (soonest first) or reference"
     )
+    practice: Practice | None = Field(None, description=PRACTICE)
 
 
 # where a page of the log ends, as app/services/audit.py writes it: a UTC moment and an id
@@ -182,6 +186,9 @@ class EventQuery(Query):
     trigger: str | None = Field(None, description="trigger name")
     since: Day | None = Field(None, description="recorded on or after this day (UTC)")
     until: Day | None = Field(None, description="recorded on or before this day (UTC)")
+    practice: Practice | None = Field(
+        None, description=PRACTICE + "; a practice case named in `case` is always shown"
+    )
 
 
 class CaseReadQuery(Query):

@@ -165,7 +165,7 @@ def test_the_log_pages_by_position_newest_first_to_its_oldest_event(
     client: FlaskClient, seeded: Tracker, bearer: dict[str, Headers]
 ) -> None:
     seen: list[Any] = []
-    address: str | None = f"{API}/events?per_page=20&actor=system"
+    address: str | None = f"{API}/events?per_page=20&actor=system&practice=true"
     while address is not None:
         response = client.get(address, headers=bearer["viewer"])
         listed = response.get_json()
@@ -176,6 +176,7 @@ def test_the_log_pages_by_position_newest_first_to_its_oldest_event(
         if address is not None:
             assert response.headers["Link"] == f'<{address}>; rel="next"'
             assert "actor=system" in address and "older_than=" in address
+            assert "practice=true" in address  # the filter is kept
     exported = json.loads("".join(export_events(seeded, "json", EventFilter(actor="system"))))
     assert len(seen) > 40  # three pages and more
     assert sorted(e["hash"] for e in seen) == sorted(e["hash"] for e in exported)  # once each
@@ -747,3 +748,18 @@ def test_a_second_open_case_is_a_409_naming_the_first_unless_asked_for(
     second = send(client, "POST", "/cases", bearer["clerk"], {**opening, "allow_duplicate": True})
     assert second.status_code == 201
     assert second.get_json()["reference"] == "EE-APMBC-2025-2"
+
+
+def test_the_lists_leave_practice_cases_out_unless_asked_as_the_pages_do(
+    client: FlaskClient, seeded: Tracker, bearer: dict[str, Headers]
+) -> None:
+    def references(url: str) -> set[str]:
+        listed = client.get(f"{API}/{url}", headers=bearer["viewer"]).get_json()["items"]
+        return {item.get("reference") or item["case"] for item in listed}
+
+    for url in ("pending?per_page=200", "events?per_page=200", "cases?per_page=200"):
+        real = references(url)
+        assert real and not [r for r in real if r.startswith("PRACTICE-")], url
+        asked = references(f"{url}&practice=true")
+        assert any(r.startswith("PRACTICE-") for r in asked), url
+    assert references("events?case=PRACTICE-APMBC-GENERIC") == {"PRACTICE-APMBC-GENERIC"}
