@@ -234,13 +234,15 @@ def sweep(today: str | None, as_json: bool) -> None:
 
 @click.command(cls=OneLineErrors, name="pending")
 @click.option("--as-of", help="The situation on this past date (YYYY-MM-DD)")
+@click.option("--practice", is_flag=True, help="Include the practice cases")
 @json_option
 @command()
-def pending(as_of: str | None, as_json: bool) -> None:
-    """Every open case with its next steps and next date."""
+def pending(as_of: str | None, practice: bool, as_json: bool) -> None:
+    """Every open case with its next steps and next date (practice cases on request)."""
     as_of_day = day(as_of, "as_of")
     reference_day = as_of_day or tracker_of().today()
-    items = [p.to_json(reference_day) for p in queries.pending(tracker_of(), as_of_day)]
+    found = queries.pending(tracker_of(), as_of_day, practice=None if practice else False)
+    items = [p.to_json(reference_day) for p in found]
     emit(items) if as_json else print_pending(items, click.echo)
 
 

@@ -120,11 +120,14 @@ def pending(
     country: str | None = None,
     stage: str | None = None,
     due_by: date | None = None,
+    practice: bool | None = None,
 ) -> list[PendingCase]:
     """Every open case with the steps it may take next, soonest date first; `as_of` rebuilds
     the situation on a past date from the events. Filters narrow it by treaty, country, stage,
-    and `due_by` to the cases whose next date comes by then."""
-    page = pending_page(tracker, as_of, treaty, country, stage, due_by=due_by, per_page=None)
+    `due_by` to the cases whose next date comes by then, and `practice` as pending_page's."""
+    page = pending_page(
+        tracker, as_of, treaty, country, stage, due_by=due_by, per_page=None, practice=practice
+    )
     return page.items
 
 

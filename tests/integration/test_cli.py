@@ -1219,7 +1219,8 @@ def test_sweep_refuses_a_day_after_the_injected_today(demo_cli: Cli, today: Toda
 
 
 def test_pending_json_lists_the_open_cases_with_their_triggers(demo_cli: Cli) -> None:
-    items = demo_cli.json("pending")
+    assert not [p for p in demo_cli.json("pending") if p["reference"].startswith("PRACTICE-")]
+    items = demo_cli.json("pending", "--practice")
     by_ref = {p["reference"]: p for p in items}
     practice = {
         r["reference"] for r in demo_cli.json("cases", "list", "--practice") if r["practice"]
@@ -1236,7 +1237,7 @@ def test_pending_json_lists_the_open_cases_with_their_triggers(demo_cli: Cli) ->
     assert next(s["trigger"] for s in by_ref[PRACTICE_INTL]["steps"]) == "deposit"
     assert LV not in by_ref, "an effective case is not pending"
 
-    out = demo_cli.ok("pending").stdout
+    out = demo_cli.ok("pending", "--practice").stdout
     assert out.splitlines()[0].split()[:2] == ["Case", "Stage"]
     practice = next(line for line in out.splitlines() if line.startswith(PRACTICE + " "))
     assert "Drafting" in practice and "Bill submitted to parliament" in practice, "labels, not ids"
