@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -20,7 +19,6 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from werkzeug.test import TestResponse
 
 from app import create_app
 from app.services import users
@@ -31,7 +29,16 @@ from app.services.tokens import create_token, list_tokens
 from app.services.users import set_password
 from config import UnsafeConfig
 from tests.conftest import REPO
-from tests.web.conftest import PRACTICE, ROLES, SignIn, html_of, location, post, sign_in
+from tests.web.conftest import (
+    PRACTICE,
+    ROLES,
+    SignIn,
+    html_of,
+    location,
+    post,
+    sign_in,
+    token_in,
+)
 
 Headers = dict[str, str]
 
@@ -487,11 +494,6 @@ def test_a_late_static_file_keeps_the_next_pages_csrf_token(
     cookie = other_tab.headers["Set-Cookie"].split(";")[0].removeprefix("session=")
     clerk.set_cookie("session", cookie)  # as a browser takes the answer that came last
     step = {"trigger": "submit_to_parliament", "occurred_on": "2025-02-01", "expected_version": "1"}
-    done = clerk.post(f"/cases/{PRACTICE}/steps", data={**step, "csrf_token": _token(page)})
+    token = token_in(html_of(page))
+    done = clerk.post(f"/cases/{PRACTICE}/steps", data={**step, "csrf_token": token})
     assert done.status_code == 302, html_of(done)
-
-
-def _token(response: TestResponse) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html_of(response))
-    assert found
-    return found.group(1)
