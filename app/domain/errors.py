@@ -19,9 +19,10 @@ class DomainError(Exception):
         """The same refusal said of a larger whole (a group, a cascade): `context` goes after
         the field's name, which stays first ("evidence.reasons: LV-... refused it: ...")."""
         named = f"{self.field}: "
-        rest = self.message.removeprefix(named) if self.field else self.message
+        if not (self.field and self.message.startswith(named)):
+            named = ""
         said = copy.copy(self)
-        said.message = f"{named if rest != self.message else ''}{context}: {rest}"
+        said.message = f"{named}{context}: {self.message.removeprefix(named)}"
         said.args = (said.message,)
         return said
 
