@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app.services.cases import open_case
 from app.services.context import Tracker
@@ -77,19 +79,30 @@ def test_a_refusal_names_the_member_and_keeps_the_input(seeded: Tracker, signed_
     assert 'value="Solo"' in html_of(bad)
 
 
+def _nordic_deposit(tracker: Tracker, signed_in: SignIn) -> tuple[list[str], FlaskClient]:
+    """Denmark's and Norway's cases grouped by a signed-in clerk, who is returned."""
+    references = _ready(tracker)
+    clerk = signed_in("clerk")
+    post(clerk, "/groups", {"name": "Nordic deposit", "cases": " ".join(references)})
+    return references, clerk
+
+
+def _deposit_with(clerk: FlaskClient, content: bytes) -> TestResponse:
+    """The group's deposit posted from its form with one document, instrument.pdf."""
+    data: dict[str, Any] = {
+        "csrf_token": csrf_token(clerk), "trigger": "deposit", "occurred_on": "2026-06-27",
+        "evidence.reasons": "Security", "documents": [(io.BytesIO(content), "instrument.pdf")],
+    }  # fmt: skip
+    return clerk.post(STEPS, data=data, content_type="multipart/form-data")
+
+
 def test_a_group_step_attaches_the_same_documents_to_every_member(
     app: Flask, seeded: Tracker, signed_in: SignIn
 ) -> None:
-    references = _ready(seeded)
-    clerk = signed_in("clerk")
-    post(clerk, "/groups", {"name": "Nordic deposit", "cases": " ".join(references)})
+    references, clerk = _nordic_deposit(seeded, signed_in)
     page = html_of(clerk.get("/groups/nordic-deposit"))
     assert 'enctype="multipart/form-data"' in page and 'name="documents"' in page
-    data: dict[str, Any] = {
-        "csrf_token": csrf_token(clerk), "trigger": "deposit", "occurred_on": "2026-06-27",
-        "evidence.reasons": "Security", "documents": [(io.BytesIO(PDF), "instrument.pdf")],
-    }  # fmt: skip
-    done = clerk.post(STEPS, data=data, content_type="multipart/form-data")
+    done = _deposit_with(clerk, PDF)
     assert done.status_code == 302, html_of(done)
     for reference in references:
         case = html_of(clerk.get(f"/cases/{reference}"))
@@ -100,15 +113,8 @@ def test_a_group_step_attaches_the_same_documents_to_every_member(
 def test_a_refused_file_refuses_the_whole_group_step(
     app: Flask, seeded: Tracker, signed_in: SignIn
 ) -> None:
-    references = _ready(seeded)
-    clerk = signed_in("clerk")
-    post(clerk, "/groups", {"name": "Nordic deposit", "cases": " ".join(references)})
-    data: dict[str, Any] = {
-        "csrf_token": csrf_token(clerk), "trigger": "deposit", "occurred_on": "2026-06-27",
-        "evidence.reasons": "Security",
-        "documents": [(io.BytesIO(b"PK\x03\x04" + b"\x00\xff" * 20), "instrument.pdf")],
-    }  # fmt: skip
-    refused = clerk.post(STEPS, data=data, content_type="multipart/form-data")
+    references, clerk = _nordic_deposit(seeded, signed_in)
+    refused = _deposit_with(clerk, b"PK\x03\x04" + b"\x00\xff" * 20)  # a ZIP named .pdf
     assert refused.status_code == 422
     assert "instrument.pdf is not a file of an allowed type" in html_of(refused)
     assert [len(get_case(seeded, r).history or ()) for r in references] == [1, 1]
@@ -136,7 +142,7 @@ def test_a_clerk_changes_the_members_and_the_page_keeps_who_and_why(
     assert done.status_code == 302
     page = html_of(clerk.get(location(done)))
     assert "Members changed; the group has 2 cases." in page
-    assert [m for m in re.findall(r'data-case="([^"]+)"', page)] == [dk, "LV-APMBC-2025"]
+    assert re.findall(r'data-case="([^"]+)"', page) == [dk, "LV-APMBC-2025"]
     changes = page[page.index('id="changes-h"') :]
     assert f"Made with {dk}, {no}" in changes and "Norway waits" in changes
     assert re.search(rf"<td>clerk</td>\s*<td>LV-APMBC-2025</td>\s*<td>{no}</td>", changes)
