@@ -38,6 +38,7 @@ from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
 from app.services import audit, case_list, cases, demo, queries
+from app.services.paging import practice_filter
 from app.services.views import workflow_json
 
 db_group = TrackerGroup("db", help="Database schema (Alembic).")
@@ -241,7 +242,7 @@ def pending(as_of: str | None, practice: bool, as_json: bool) -> None:
     """Every open case with its next steps and next date (practice cases on request)."""
     as_of_day = day(as_of, "as_of")
     reference_day = as_of_day or tracker_of().today()
-    found = queries.pending(tracker_of(), as_of_day, practice=None if practice else False)
+    found = queries.pending(tracker_of(), as_of_day, practice=practice_filter(practice))
     items = [p.to_json(reference_day) for p in found]
     emit(items) if as_json else print_pending(items, click.echo)
 

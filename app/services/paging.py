@@ -1,4 +1,5 @@
-"""One page of a list, the same for cases, pending steps and the audit log."""
+"""One page of a list, the same for cases, pending steps and the audit log, and the lists'
+rule for practice cases."""
 
 from __future__ import annotations
 
@@ -20,3 +21,10 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+def practice_filter(asked: bool) -> bool | None:
+    """What a list's `practice` filter is when its reader asked for practice cases or not: both
+    kinds (None) when asked, else the real cases only (False). Every list hides them unless
+    asked, as the cases list does."""
+    return None if asked else False

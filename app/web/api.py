@@ -20,7 +20,7 @@ from app.domain.engine import diagram_source
 from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput
 from app.services import audit, case_list, cases, labels, queries, tokens
 from app.services.auth import SessionUser
-from app.services.paging import Page
+from app.services.paging import Page, practice_filter
 from app.services.views import load_case, workflow_json
 from app.web.api_idempotency import once
 from app.web.api_input import ApiError, body, parsed, query
@@ -200,7 +200,7 @@ def pending() -> ResponseReturnValue:
         page=asked.page,
         per_page=asked.per_page,
         sort=asked.sort,
-        practice=None if _practice_asked(asked.practice) else False,
+        practice=practice_filter(_practice_asked(asked.practice)),
     )
     today = as_of or tracker_of().today()
     items = [p.to_json(today) for p in found.items]
@@ -216,7 +216,7 @@ def events() -> ResponseReturnValue:
         trigger=asked.trigger,
         since=_day(asked.since, "since"),
         until=_day(asked.until, "until"),
-        practice=None if asked.case or _practice_asked(asked.practice) else False,
+        practice=practice_filter(bool(asked.case) or _practice_asked(asked.practice)),
     )
     found = audit.browse_events(
         tracker_of(), where, older_than=asked.older_than, per_page=asked.per_page

@@ -11,6 +11,7 @@ from app import tracker_of
 from app.domain.errors import DomainError
 from app.services import audit, checkpoint, labels
 from app.services.checkpoint_key import existing_key, instance_key
+from app.services.paging import practice_filter
 from app.web.auth import requires
 from app.web.forms import ActionForm
 from app.web.pages import optional_date
@@ -29,7 +30,7 @@ def _filter() -> audit.EventFilter:
         trigger=request.args.get("trigger", "").strip() or None,
         since=optional_date("since"),
         until=optional_date("until"),
-        practice=None if case or request.args.get("practice") == "1" else False,
+        practice=practice_filter(bool(case) or request.args.get("practice") == "1"),
     )
 
 

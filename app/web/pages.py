@@ -11,6 +11,7 @@ from app.domain.clock import parse_date
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
 from app.services import case_list, labels, queries, reports
+from app.services.paging import practice_filter
 from app.web.auth import requires
 from app.web.params import page_number
 
@@ -49,7 +50,8 @@ def pending() -> tuple[str, int]:
         page = page_number(request.args.get("page"))
         found = queries.pending_page(
             tracker_of(), as_of, chosen["treaty"], chosen["country"], chosen["stage"],
-            page=page, per_page=PER_PAGE, sort=sort, practice=None if chosen["practice"] else False,
+            page=page, per_page=PER_PAGE, sort=sort,
+            practice=practice_filter(bool(chosen["practice"])),
         )  # fmt: skip
         reference_day = as_of or tracker_of().today()
         items = [p.to_json(reference_day) for p in found.items]
