@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from app import tracker_of
 from app.domain.definitions import Treaty
 from app.domain.errors import DomainError, NotFound
+from app.domain.loader import Registry
 from app.services import case_list, timeline, treaties
 from app.web.auth import requires
 from app.web.params import page_number
@@ -17,8 +18,9 @@ bp = Blueprint("treaties", __name__)
 PER_PAGE = 20
 
 
-def clause_words(treaty: Treaty) -> list[str]:
-    """The withdrawal clause as sentences a person reads: when it takes effect, and its rules."""
+def clause_words(treaty: Treaty, registry: Registry) -> list[str]:
+    """The withdrawal clause as sentences a person reads: when it takes effect, and its rules
+    (a condition on the effect, a bar on early notice, a withdrawal that carries another)."""
     clock, clause = treaty.clock, treaty.clock.clause
     when = str(clause)
     if clause.kind == "period_after_receipt":
@@ -38,8 +40,26 @@ def clause_words(treaty: Treaty) -> list[str]:
             f"Notice may be given only {clock.earliest_notice_after_years} years after the "
             "treaty entered into force for the State."
         )
+    if clock.effect_condition:
+        on = "the day the period ended" if clock.effect_when_met == "period_end" else "that day"
+        words.append(
+            f"It takes effect only if {clock.effect_condition}. If that is not met when the "
+            f"period ends, the effect is disputed until it is recorded met, and the withdrawal "
+            f"then takes effect on {on}."
+        )
+    words.extend(f"{article}." for article in _carried_withdrawals(treaty, registry))
     words.append(f"The notice goes to: {treaty.depositary}.")
     return words
+
+
+def _carried_withdrawals(treaty: Treaty, registry: Registry) -> list[str]:
+    """The articles by which a withdrawal from this treaty is one from another, or a withdrawal
+    from another is one from this (the UNFCCC and the Paris Agreement, Art. 28(3))."""
+    return [
+        t.also_article
+        for t in registry.treaties.values()
+        if t.also_withdraws_from and (t is treaty or treaty.code in t.also_withdraws_from)
+    ]
 
 
 @bp.get("/treaties")
@@ -52,7 +72,7 @@ def index() -> str:
         "treaties.html",
         treaties=listed,
         counts=treaties.case_counts(tracker_of()),
-        words={t.code: clause_words(t) for t in listed},
+        words={t.code: clause_words(t, registry) for t in listed},
         empty=treaties.CaseCounts(),
     )
 
@@ -78,6 +98,6 @@ def show(code: str) -> tuple[str, int]:
     except DomainError as exc:
         error = exc
     return render_template(
-        "treaty.html", treaty=treaty, words=clause_words(treaty), found=found, chart=chart,
-        error=error,
+        "treaty.html", treaty=treaty, words=clause_words(treaty, tracker.registry), found=found,
+        chart=chart, error=error,
     ), (400 if error else 200)  # fmt: skip

@@ -78,3 +78,16 @@ def test_an_effective_date_still_to_come_is_drawn_as_computed(
     assert "Takes effect on 2 Jun 2027, computed" in html
     for mark in ('class="mark effective computed"', 'class="projected"'):  # projected: from today
         assert html.count(mark) == before.count(mark) + 1, mark
+
+
+def test_a_treaty_page_names_the_condition_on_its_effect_and_the_withdrawal_it_carries(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    viewer = signed_in("viewer")
+    ilo = html_of(viewer.get("/treaties/ilo"))
+    assert "It takes effect only if the Member has then fulfilled all financial obligations" in ilo
+    assert "the effect is disputed until it is recorded met" in ilo
+    cascade = "withdrawing from the UNFCCC is also withdrawing from the Paris Agreement."
+    for code in ("unfccc", "paris"):  # each side says so
+        assert cascade in html_of(viewer.get(f"/treaties/{code}")), code
+    assert cascade not in html_of(viewer.get("/treaties/apmbc"))
