@@ -1,8 +1,9 @@
 """Browser fixtures: a live server on a seeded SQLite database, and Debian's Chromium driven by
 Playwright (never a downloaded browser; no network besides 127.0.0.1).
 
-Without /usr/bin/chromium (or when Playwright cannot start it) the browser tests skip with the
-reason, except in CI (the variable CI set), where they fail: CI installs chromium with apt-get.
+Playwright is a test dependency. Without /usr/bin/chromium (or when Playwright cannot start it)
+the browser tests skip with the reason, except in CI (the variable CI set), where they fail: CI
+installs chromium with apt-get.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from app import create_app, tracker_of
@@ -100,10 +102,6 @@ def fresh_server(tmp_path: Path) -> Iterator[LiveServer]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         no_browser(f"no browser: {CHROMIUM} is absent (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        no_browser(f"Playwright for Python is not installed ({exc})")
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(

@@ -4,19 +4,11 @@ by the open-or-closed filter, and the list downloaded as CSV."""
 from __future__ import annotations
 
 import csv
-import os
 
-import pytest
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, LiveServer
 from tests.browser.test_end_to_end import sign_in
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the conftest's rule: a skip outside CI, a failure in it
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 LV = "LV-APMBC-2025"
 

@@ -3,23 +3,15 @@ printed), and a clerk's group deposit: one form, every member deposited, the cha
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-import pytest
+from playwright.sync_api import Page, expect
 
 from app import tracker_of
 from app.services.cases import open_case
 from tests.browser.conftest import SCREENSHOTS, LiveServer, Watch
 from tests.browser.test_end_to_end import sign_in
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the conftest's rule: a skip outside CI, a failure in it
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 WIDE = {"width": 1366, "height": 900}
 BALTIC = "/groups/baltic-deposit-27-june-2025"

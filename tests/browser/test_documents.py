@@ -4,21 +4,13 @@ unrecorded and says what is allowed."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
-import pytest
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, LiveServer, Watch
 from tests.browser.test_end_to_end import EVENTS, PRACTICE, sign_in
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the conftest's rule: a skip outside CI, a failure in it
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 NOTE = "Note verbale n\u00b0 12 of 1 February 2025, received by the depositary.\n".encode()

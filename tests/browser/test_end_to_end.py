@@ -7,23 +7,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, LiveServer, Watch
 from tests.conftest import PASSWORD
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the conftest's rule: a skip outside CI, a failure in it
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 PRACTICE = "PRACTICE-APMBC-GENERIC"
 LV = "LV-APMBC-2025"

@@ -4,22 +4,14 @@ browser turns into mm/dd/yyyy; opening a second case of a country and treaty ask
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, LiveServer, Watch
 from tests.browser.test_end_to_end import PRACTICE, record, sign_in
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # the conftest's rule: a skip outside CI, a failure in it
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("Playwright for Python is not installed", allow_module_level=True)
 
 WIDE = {"width": 1366, "height": 900}
 
