@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, request, stream_with_context
-from icalendar import Calendar, Event
 from werkzeug.wrappers import Response
 
 from app import tracker_of
@@ -90,28 +89,76 @@ def _window(default: Window) -> Window | str:
 def _calendar(items: Iterable[CalendarItem]) -> Iterator[bytes]:
     """The feed in pieces: its header, one VEVENT at a time, its end (RFC 5545 does not ask
     for any order, so the events come case by case as they are read)."""
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", CALENDAR_NAME)
-    head, end = cal.to_ical().split(b"END:VCALENDAR")
-    yield head
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    yield _HEAD
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for item in items:
-        yield _event(item, stamp).to_ical()
-    yield b"END:VCALENDAR" + end
+        yield _vevent(item, stamp, absolute_url("cases.show", reference=item.reference))
+    yield b"END:VCALENDAR\r\n"
 
 
-def _event(item: CalendarItem, stamp: datetime) -> Event:
-    link = absolute_url("cases.show", reference=item.reference)
-    event = Event()
-    event.add("uid", item.uid)
-    event.add("dtstamp", stamp)
-    event.add("dtstart", item.day)
-    event.add("dtend", item.day + timedelta(days=1))
-    event.add("summary", item.summary)
-    event.add("description", f"{item.description}\n{link}")
-    event.add("url", link)
-    event.add("transp", "TRANSPARENT")  # a date to know, not time spent: shows as free
-    return event
+def _vevent(item: CalendarItem, stamp: str, link: str) -> bytes:
+    """One all-day event, its content lines written directly (building icalendar's objects
+    and folding with them was three quarters of the feed's time), in the order icalendar
+    wrote them."""
+    return b"".join(
+        (
+            b"BEGIN:VEVENT\r\n",
+            _line("SUMMARY", _text(item.summary)),
+            _line("DTSTART;VALUE=DATE", _date(item.day)),
+            _line("DTEND;VALUE=DATE", _date(item.day + timedelta(days=1))),
+            _line("DTSTAMP", stamp),
+            _line("UID", _text(item.uid)),
+            _line("DESCRIPTION", _text(f"{item.description}\n{link}")),
+            b"TRANSP:TRANSPARENT\r\n",  # a date to know, not time spent: shows as free
+            _line("URL", link),
+            b"END:VEVENT\r\n",
+        )
+    )
+
+
+_FOLD_AT = 74  # octets of content a line; a continuation line's leading space makes it 75
+
+
+def _line(name: str, value: str) -> bytes:
+    """A content line (RFC 5545 3.1): UTF-8, folded before 75 octets without splitting a
+    character or a TEXT escape, ended by CRLF."""
+    line = f"{name}:{value}".encode()
+    pieces, start = [], 0
+    while len(line) - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        while line[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before its character
+            end -= 1
+        if line[end - 1] == 0x5C and end - 1 > start:  # a backslash goes with what it escapes
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return b"\r\n ".join(pieces) + b"\r\n"
+
+
+def _text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line ends escaped."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def _date(day: date) -> str:
+    """A DATE value (RFC 5545 3.3.4): YYYYMMDD."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
+_HEAD = b"".join(
+    (
+        b"BEGIN:VCALENDAR\r\n",
+        _line("VERSION", "2.0"),
+        _line("PRODID", _text(PRODID)),
+        _line("CALSCALE", "GREGORIAN"),
+        _line("X-WR-CALNAME", _text(CALENDAR_NAME)),
+    )
+)
