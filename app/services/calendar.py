@@ -86,12 +86,15 @@ def calendar_items(
     today = tracker.today()
     with tracker.snapshot() as session:
         query = _in_window(window).order_by(Case.reference).execution_options(yield_per=500)
-        if not include_practice:
-            query = query.where(Case.practice.is_(False))
         # Cases that stand alike (same workflow, same projection) have the same days: the
         # clock, the guards and the wording are worked out once for each (issue 8).
         days: dict[tuple[object, ...], _CaseDays] = {}
         for row in session.execute(query):
+            # Practice cases (a few) are left out here, not in SQL: a condition on the flag
+            # led SQLite to scan every case by its (practice, country) index instead of the
+            # three date indexes (130 ms against 9 for a week at 100,000 cases).
+            if row.practice and not include_practice:
+                continue
             key = (row.workflow, row.workflow_version, *row.clock_state.items())
             if key not in days:
                 flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
