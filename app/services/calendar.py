@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, false, or_, select
 
 from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan
@@ -46,6 +47,7 @@ class CalendarItem:
     summary: str
     description: str
     uid: str
+    revised_at: datetime  # when the case last changed (UTC): the entry's DTSTAMP
 
     @property
     def kind(self) -> Kind:
@@ -85,11 +87,10 @@ def calendar_items(
     cases only on request."""
     today = tracker.today()
     with tracker.snapshot() as session:
-        query = _in_window(window).order_by(Case.reference).execution_options(yield_per=500)
         # Cases that stand alike (same workflow, same projection) have the same days: the
         # clock, the guards and the wording are worked out once for each (issue 8).
         days: dict[tuple[object, ...], _CaseDays] = {}
-        for row in session.execute(query):
+        for row in session.connection().execute(_ITEMS, _bounds(window)):
             # Practice cases (a few) are left out here, not in SQL: a condition on the flag
             # led SQLite to scan every case by its (practice, country) index instead of the
             # three date indexes (130 ms against 9 for a week at 100,000 cases).
@@ -99,22 +100,48 @@ def calendar_items(
             if key not in days:
                 flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
                 days[key] = _case_days(flow, state_from_json(row.clock_state), today, window)
-            yield from days[key].items(row.reference, country_name(row.country), row.practice)
+            yield from days[key].items(
+                row.reference, country_name(row.country), row.practice, row.updated_at
+            )
 
 
-def _in_window(window: Window) -> Select[tuple[str, str, str, str, bool, dict[str, Any]]]:
-    """The cases with a date in the window: a deposit, an effective date, or an open case's
-    next date (each column indexed)."""
-    return select(
-        Case.reference, Case.country, Case.workflow, Case.workflow_version, Case.practice,
-        Case.clock_state,
-    ).where(
+def calendar_version(tracker: Tracker, window: Window, include_practice: bool = False) -> str:
+    """A digest of everything `calendar_items` depends on: today, the window, the filter and
+    the version of each case in the window (a case's version moves with each of its events,
+    whichever order concurrent writes commit in). Equal digests, equal items."""
+    digest = hashlib.sha256(
+        f"{tracker.today()} {window.first} {window.last} {include_practice}".encode()
+    )
+    with tracker.snapshot() as session:
+        for case_id, version, practice in session.connection().execute(_VERSIONS, _bounds(window)):
+            if include_practice or not practice:
+                digest.update(b"%d:%d;" % (case_id, version))
+    return digest.hexdigest()
+
+
+def _bounds(window: Window) -> dict[str, date]:
+    return {"first": window.first, "last": window.last}
+
+
+def _in_window(*columns: Any) -> Select[Any]:
+    """The cases with a date in the window (bound as `first` and `last`): a deposit, an
+    effective date, or an open case's next date (each column indexed)."""
+    first, last = bindparam("first", type_=Date), bindparam("last", type_=Date)
+    return select(*columns).where(
         or_(
-            Case.deposited_on.between(window.first, window.last),
-            Case.effective_on.between(window.first, window.last),
-            and_(Case.final == false(), Case.next_on.between(window.first, window.last)),
+            Case.deposited_on.between(first, last),
+            Case.effective_on.between(first, last),
+            and_(Case.final == false(), Case.next_on.between(first, last)),
         )
-    )  # fmt: skip
+    )
+
+
+# Built once: the feed's rows, and the versions a repeated poll reads to see nothing changed.
+_ITEMS = _in_window(
+    Case.reference, Case.country, Case.workflow, Case.workflow_version, Case.practice,
+    Case.clock_state, Case.updated_at,
+).order_by(Case.reference).execution_options(yield_per=500)  # fmt: skip
+_VERSIONS = _in_window(Case.id, Case.version, Case.practice).order_by(Case.id)
 
 
 @dataclass(frozen=True)
@@ -133,7 +160,9 @@ class _CaseDays:
     treaty: str
     stage: str
 
-    def items(self, reference: str, country: str, practice: bool) -> Iterator[CalendarItem]:
+    def items(
+        self, reference: str, country: str, practice: bool, revised_at: datetime
+    ) -> Iterator[CalendarItem]:
         """The days as the calendar items of this case."""
         header = (
             f"{reference}: {country} and the {self.treaty}. Stage: {self.stage}."
@@ -149,6 +178,7 @@ class _CaseDays:
                 summary=f"{reference}: {titles} ({country})",
                 description="\n".join([*(e.text for e in d.entries), "", header]),
                 uid=f"{reference}-{d.day.isoformat()}@{UID_DOMAIN}",
+                revised_at=revised_at,
             )
 
 

@@ -5,18 +5,32 @@ API token in its address; that address is a secret, hence no-store and no-referr
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
+from threading import Lock
 
-from flask import Blueprint, request, stream_with_context
+from flask import Blueprint, current_app, request, stream_with_context
 from werkzeug.wrappers import Response
 
 from app import tracker_of
-from app.services.calendar import CalendarItem, Window, calendar_items, default_window
+from app.services.calendar import (
+    CalendarItem,
+    Window,
+    calendar_items,
+    calendar_version,
+    default_window,
+)
 from app.services.tokens import token_user
-from app.web.links import absolute_url
+from app.web.links import absolute_url, public_base
 
 bp = Blueprint("calendar", __name__)
+# A week of 3,500 dates is about 2 MB; a larger feed is streamed without being kept.
+FEED_CACHE_BYTES = 32 * 1024 * 1024
+bp.record_once(
+    lambda state: state.app.extensions.setdefault("calendar_feeds", RenderedFeeds(FEED_CACHE_BYTES))
+)
 
 CALENDAR_NAME = "Treaty withdrawal dates"
 PRODID = "-//withdrawal-tracker//Treaty withdrawal dates//EN"
@@ -60,15 +74,68 @@ def feed() -> Response:
     window = _window(default_window(tracker_of().today()))
     if isinstance(window, str):
         return _plain(window, 400)
-    items = calendar_items(tracker_of(), window, include_practice=practice in _YES)
-    return Response(
-        stream_with_context(_calendar(items)),
-        content_type="text/calendar; charset=utf-8",
-        headers={
-            **SECRET_URL_HEADERS,
-            "Content-Disposition": 'inline; filename="treaty-withdrawal-dates.ics"',
-        },
-    )
+    include_practice = practice in _YES
+    etag = _etag(calendar_version(tracker_of(), window, include_practice))
+    headers = {
+        **SECRET_URL_HEADERS,
+        "ETag": f'"{etag}"',
+        "Content-Disposition": 'inline; filename="treaty-withdrawal-dates.ics"',
+    }
+    if request.if_none_match.contains_weak(etag):  # a calendar program polling again
+        return Response(status=304, headers=headers)
+    feeds: RenderedFeeds = current_app.extensions["calendar_feeds"]
+    body: bytes | Iterator[bytes] | None = feeds.get(etag)
+    if body is None:
+        items = calendar_items(tracker_of(), window, include_practice)
+        body = stream_with_context(feeds.keeping(etag, _calendar(items)))
+    return Response(body, content_type="text/calendar; charset=utf-8", headers=headers)
+
+
+def _etag(version: str) -> str:
+    """A strong validator of the feed's bytes: the version of its items and the address its
+    links start with."""
+    return hashlib.sha256(f"{version} {public_base()}".encode()).hexdigest()[:32]
+
+
+class RenderedFeeds:
+    """The feeds rendered lately, by ETag, the most recently used last, within `budget`
+    bytes: a calendar program asks for the same address again and again, and the same ETag
+    means the same bytes."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = Lock()
+
+    def get(self, etag: str) -> bytes | None:
+        """The body rendered for `etag`, if it is still kept."""
+        with self._lock:
+            body = self._bodies.get(etag)
+            if body is not None:
+                self._bodies.move_to_end(etag)
+            return body
+
+    def keeping(self, etag: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
+        """`pieces` as they come; once they have all come, their body is kept as `etag`'s
+        if it fits the budget (a larger feed is streamed and not kept)."""
+        kept: list[bytes] | None = []
+        size = 0
+        for piece in pieces:
+            yield piece
+            size += len(piece)
+            kept = kept if kept is not None and size <= self.budget else None
+            if kept is not None:
+                kept.append(piece)
+        if kept is not None:
+            self._keep(etag, b"".join(kept))
+
+    def _keep(self, etag: str, body: bytes) -> None:
+        with self._lock:
+            self._size += len(body) - len(self._bodies.pop(etag, b""))
+            self._bodies[etag] = body
+            while self._size > self.budget:
+                self._size -= len(self._bodies.popitem(last=False)[1])
 
 
 def _window(default: Window) -> Window | str:
@@ -90,23 +157,23 @@ def _calendar(items: Iterable[CalendarItem]) -> Iterator[bytes]:
     """The feed in pieces: its header, one VEVENT at a time, its end (RFC 5545 does not ask
     for any order, so the events come case by case as they are read)."""
     yield _HEAD
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for item in items:
-        yield _vevent(item, stamp, absolute_url("cases.show", reference=item.reference))
+        yield _vevent(item, absolute_url("cases.show", reference=item.reference))
     yield b"END:VCALENDAR\r\n"
 
 
-def _vevent(item: CalendarItem, stamp: str, link: str) -> bytes:
+def _vevent(item: CalendarItem, link: str) -> bytes:
     """One all-day event, its content lines written directly (building icalendar's objects
     and folding with them was three quarters of the feed's time), in the order icalendar
-    wrote them."""
+    wrote them. DTSTAMP is when the case last changed (RFC 5545 3.8.7.2: without a METHOD,
+    the time the information was last revised), so the same data gives the same bytes."""
     return b"".join(
         (
             b"BEGIN:VEVENT\r\n",
             _line("SUMMARY", _text(item.summary)),
             _line("DTSTART;VALUE=DATE", _date(item.day)),
             _line("DTEND;VALUE=DATE", _date(item.day + timedelta(days=1))),
-            _line("DTSTAMP", stamp),
+            _line("DTSTAMP", item.revised_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")),
             _line("UID", _text(item.uid)),
             _line("DESCRIPTION", _text(f"{item.description}\n{link}")),
             b"TRANSP:TRANSPARENT\r\n",  # a date to know, not time spent: shows as free
