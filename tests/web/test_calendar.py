@@ -288,3 +288,74 @@ def test_a_bad_window_is_refused_naming_the_parameter(
     response = get_feed(client, create_token(intl, "viewer"), **window)
     assert response.status_code == 400
     assert says in response.get_data(as_text=True)
+
+
+def test_a_calendar_polling_an_unchanged_feed_is_told_not_modified(
+    intl: Tracker, client: FlaskClient
+) -> None:
+    advance(intl, INTL, "deposit", "2026-08-01", "clerk", evidence=REASONS)
+    token = create_token(intl, "viewer")
+    first = get_feed(client, token, practice=True)
+    etag = first.headers["ETag"]
+    again = get_feed(client, token, practice=True)
+    assert again.headers["ETag"] == etag and again.get_data() == first.get_data()  # strong
+
+    polled = client.get(
+        "/calendar.ics",
+        query_string={"token": token, "practice": "1"},
+        headers={"If-None-Match": etag},
+    )
+    assert polled.status_code == 304 and polled.get_data() == b""
+    assert polled.headers["ETag"] == etag
+    assert polled.headers["Cache-Control"] == "no-store"
+    # another window or filter is another feed
+    assert get_feed(client, token).headers["ETag"] != etag
+    assert get_feed(client, token, practice=True, to="2027-01-31").headers["ETag"] != etag
+
+
+def test_a_new_step_or_a_new_day_changes_the_feed_and_its_etag(
+    intl: Tracker, today: Today, client: FlaskClient
+) -> None:
+    advance(intl, INTL, "deposit", "2026-08-01", "clerk", evidence=REASONS)
+    token = create_token(intl, "viewer")
+    before = get_feed(client, token, practice=True)
+
+    today.day = date(2027, 2, 3)  # the step due on 2027-02-01 is now overdue
+    overdue = get_feed(client, token, practice=True)
+    assert overdue.headers["ETag"] != before.headers["ETag"]
+    assert "Overdue by 2 days" in str(on(parsed(overdue), INTL, date(2027, 2, 1))["description"])
+
+    advance(intl, INTL, "take_effect", "2027-02-01", "clerk")
+    polled = client.get(
+        "/calendar.ics",
+        query_string={"token": token, "practice": "1"},
+        headers={"If-None-Match": overdue.headers["ETag"]},
+    )
+    assert polled.status_code == 200 and polled.headers["ETag"] != overdue.headers["ETag"]
+    done = on(parsed(polled), INTL, date(2027, 2, 1))
+    assert "took effect" in str(done["description"]) and "Overdue" not in str(done["description"])
+
+
+def test_a_poll_with_a_known_etag_still_needs_a_valid_token(
+    intl: Tracker, client: FlaskClient
+) -> None:
+    token = create_token(intl, "viewer")
+    etag = get_feed(client, token, practice=True).headers["ETag"]
+    revoke_token(intl, "viewer", list_tokens(intl, "viewer")[0].id)
+    polled = client.get(
+        "/calendar.ics",
+        query_string={"token": token, "practice": "1"},
+        headers={"If-None-Match": etag},
+    )
+    assert polled.status_code == 401 and "ETag" not in polled.headers
+
+
+def test_the_rendered_feeds_kept_stay_within_their_budget() -> None:
+    feeds = calendar.RenderedFeeds(budget=10)
+    for etag, body in (("a", b"1234"), ("b", b"5678"), ("c", b"90ab")):
+        assert b"".join(feeds.keeping(etag, [body[:2], body[2:]])) == body  # streamed as is
+    assert feeds.get("a") is None  # the oldest went to make room
+    assert feeds.get("b") == b"5678" and feeds.get("c") == b"90ab"
+    assert b"".join(feeds.keeping("big", [b"x" * 6, b"y" * 6])) == b"x" * 6 + b"y" * 6
+    assert feeds.get("big") is None  # larger than the budget: streamed, not kept
+    assert feeds.get("b") == b"5678"
