@@ -22,7 +22,7 @@ from app.services.context import Tracker
 from app.services.documents import file_break
 from app.services.event_log import log_query, page_records, record_of, streamed_records
 from app.services.labels import CaseLabels, EventWords, labelled, workflows_of
-from app.services.spreadsheet import csv_chunks
+from app.services.spreadsheet import csv_lines, safe_cell
 
 EXPORT_FORMATS = ("csv", "json")
 CSV_COLUMNS = (
@@ -237,26 +237,27 @@ def export_events(tracker: Tracker, fmt: str, where: EventFilter | None = None) 
 def _csv(records: Iterator[EventRecord], flows: Mapping[str, Workflow]) -> Iterator[str]:
     """CSV rows with the labels of each step and stage beside their ids."""
     labels = CaseLabels(flows)
-    rows = (_csv_row(r, labels.words(r)) for r in records)
-    return csv_chunks(CSV_COLUMNS, rows, plain=_PLAIN_COLUMNS)
+    return csv_lines(CSV_COLUMNS, (_csv_row(r, labels.words(r)) for r in records))
 
 
-# what no person types: numbers, dates, hashes, and ids that only the definitions write
-_PLAIN_COLUMNS = frozenset(
-    ("seq", "trigger", "from_state", "to_state", "occurred_on", "occurred_until",
-     "recorded_at", "prev_hash", "hash")
-)  # fmt: skip
 # json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder a cell
 _EVIDENCE_CELL = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 _DOCUMENTS_CELL = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def _csv_row(record: EventRecord, words: EventWords) -> dict[str, object]:
-    row = record.to_json()
-    row["evidence"] = _EVIDENCE_CELL(row["evidence"])
-    row["step"], row["from_stage"], row["to_stage"] = words.step, words.from_stage, words.to_stage
-    row["documents"] = _DOCUMENTS_CELL(row["documents"]) if row["documents"] else ""
-    return row
+def _csv_row(record: EventRecord, words: EventWords) -> list[object]:
+    """The record's cells in the order of CSV_COLUMNS, made from its fields (no dict between):
+    free text through `safe_cell`; numbers, dates, hashes and the definitions' ids as they are."""
+    documents = record.documents
+    return [
+        safe_cell(record.case_reference), record.seq, record.trigger, safe_cell(words.step),
+        record.from_state, safe_cell(words.from_stage), record.to_state,
+        safe_cell(words.to_stage), record.occurred_on.isoformat(),
+        record.occurred_until.isoformat() if record.occurred_until else "",
+        utc_iso(record.recorded_at), safe_cell(record.actor), safe_cell(record.comment),
+        safe_cell(_EVIDENCE_CELL(dict(record.evidence))), record.prev_hash, record.hash,
+        safe_cell(_DOCUMENTS_CELL([d.to_json() for d in documents])) if documents else "",
+    ]  # fmt: skip
 
 
 def _json(
