@@ -1,20 +1,24 @@
-"""Engine and session factory. SQLite gets WAL, a busy timeout, foreign keys, IMMEDIATE writes."""
+"""Engine and session factory. SQLite gets WAL, a busy timeout, foreign keys, IMMEDIATE writes;
+PostgreSQL a pool that hands out no connection the server has closed."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import select
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# An execution option: this connection's transaction only reads (see snapshot_options).
+# Execution options: this connection's transaction only reads (see snapshot_options), or it
+# runs each statement on its own, without BEGIN (see single_read_options).
 SNAPSHOT = "tracker_snapshot"
+SINGLE_READ = "tracker_single_read"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -34,15 +38,43 @@ def _configure_sqlite(engine: Engine) -> None:
     # database as of its first read without taking the write lock, so writers carry on.
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        deferred = connection.get_execution_options().get(SNAPSHOT, False)
+        options = connection.get_execution_options()
+        if options.get(SINGLE_READ, False):
+            return  # pysqlite then runs each statement in a transaction of its own
+        deferred = options.get(SNAPSHOT, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    # A connection the server closed (a restart, an administrator's terminate) is dropped when
+    # it is taken from the pool, and another one taken, so that no request fails on it. Told
+    # without a round trip: an idle connection is sent nothing, but a closing server sends its
+    # goodbye and the end of the stream. (pool_pre_ping asked the server: one more round trip
+    # for every transaction.) A server that vanishes without closing (a cut cable) is found by
+    # the statement that fails, and the pool is then refreshed as a whole, as before.
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if closed_by_server(dbapi_connection):
+            raise DisconnectionError("the server closed this connection")
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """Whether an idle psycopg connection is known closed, or has something to read (which,
+    idle, only a closing server sends)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    waiting = select.poll()
+    waiting.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(waiting.poll(0))
 
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created when missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url)
+        _configure_postgresql(engine)
+        return engine
     if (
         parsed.database
         and parsed.database != ":memory:"
@@ -60,6 +92,14 @@ def snapshot_options(engine: Engine) -> dict[str, Any]:
     if engine.dialect.name == "sqlite":
         return {SNAPSHOT: True}
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+def single_read_options(engine: Engine) -> dict[str, Any]:
+    """Execution options for a read of one statement, which by itself sees one state of the
+    database: no BEGIN and COMMIT around it, no round trips but its own."""
+    if engine.dialect.name == "sqlite":
+        return {SINGLE_READ: True}
+    return {"isolation_level": "AUTOCOMMIT"}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
