@@ -1,17 +1,15 @@
-"""Engine and session factory. SQLite gets WAL, a busy timeout, foreign keys, IMMEDIATE writes;
-PostgreSQL a pool that hands out no connection the server has closed."""
+"""Engine and session factory. SQLite gets WAL, a busy timeout, foreign keys, IMMEDIATE writes."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import select
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, UniqueConstraint, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -45,36 +43,11 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
-def _configure_postgresql(engine: Engine) -> None:
-    # A connection the server closed (a restart, an administrator's terminate) is dropped when
-    # it is taken from the pool, and another one taken, so that no request fails on it. Told
-    # without a round trip: an idle connection is sent nothing, but a closing server sends its
-    # goodbye and the end of the stream. (pool_pre_ping asked the server: one more round trip
-    # for every transaction.) A server that vanishes without closing (a cut cable) is found by
-    # the statement that fails, and the pool is then refreshed as a whole, as before.
-    @event.listens_for(engine, "checkout")
-    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        if closed_by_server(dbapi_connection):
-            raise DisconnectionError("the server closed this connection")
-
-
-def closed_by_server(dbapi_connection: Any) -> bool:
-    """Whether an idle psycopg connection is known closed, or has something to read (which,
-    idle, only a closing server sends)."""
-    if dbapi_connection.closed or dbapi_connection.broken:
-        return True
-    waiting = select.poll()
-    waiting.register(dbapi_connection.fileno(), select.POLLIN)
-    return bool(waiting.poll(0))
-
-
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's folder is created when missing."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url)
-        _configure_postgresql(engine)
-        return engine
+        return create_engine(url, pool_pre_ping=True)
     if (
         parsed.database
         and parsed.database != ":memory:"
@@ -96,7 +69,7 @@ def snapshot_options(engine: Engine) -> dict[str, Any]:
 
 def single_read_options(engine: Engine) -> dict[str, Any]:
     """Execution options for a read of one statement, which by itself sees one state of the
-    database: no BEGIN and COMMIT around it, no round trips but its own."""
+    database: no BEGIN and COMMIT around it."""
     if engine.dialect.name == "sqlite":
         return {SINGLE_READ: True}
     return {"isolation_level": "AUTOCOMMIT"}
