@@ -13,8 +13,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# An execution option: this connection's transaction only reads (see snapshot_options).
+# Execution options: this connection's transaction only reads (see snapshot_options), or it
+# runs each statement on its own, without BEGIN (see single_read_options).
 SNAPSHOT = "tracker_snapshot"
+SINGLE_READ = "tracker_single_read"
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -34,7 +36,10 @@ def _configure_sqlite(engine: Engine) -> None:
     # database as of its first read without taking the write lock, so writers carry on.
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        deferred = connection.get_execution_options().get(SNAPSHOT, False)
+        options = connection.get_execution_options()
+        if options.get(SINGLE_READ, False):
+            return  # pysqlite then runs each statement in a transaction of its own
+        deferred = options.get(SNAPSHOT, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
@@ -60,6 +65,14 @@ def snapshot_options(engine: Engine) -> dict[str, Any]:
     if engine.dialect.name == "sqlite":
         return {SNAPSHOT: True}
     return {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+def single_read_options(engine: Engine) -> dict[str, Any]:
+    """Execution options for a read of one statement, which by itself sees one state of the
+    database: no BEGIN and COMMIT around it."""
+    if engine.dialect.name == "sqlite":
+        return {SINGLE_READ: True}
+    return {"isolation_level": "AUTOCOMMIT"}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, Row, bindparam, or_, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.domain.errors import InvalidInput, NotFound, Unavailable
+from app.persistence.database import single_read_options
 from app.persistence.models import SYSTEM_ACTOR, ApiToken, User
 from app.services.auth import SessionUser
-from app.services.context import Tracker
+from app.services.context import Tracker, _raise_unavailable
 from app.services.recording import now
 from app.services.users import active_user
 
@@ -118,8 +119,7 @@ def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser 
     refuses that write (read-only, full, busy) does not refuse the call."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with tracker.snapshot() as session:
-        row = session.execute(_BY_DIGEST, {"digest": _digest(token)}).one_or_none()
+    row = _token_row(tracker, _digest(token))
     if row is None or row.revoked_at is not None or row.scope not in (scope, "api"):
         return None
     if not row.active:
@@ -128,6 +128,23 @@ def token_user(tracker: Tracker, token: str, scope: str = "api") -> SessionUser 
     if row.last_used_at is None or moment - row.last_used_at >= LAST_USED_PRECISION:
         _note_use(tracker, row.id, moment)
     return SessionUser(row.user_id, row.name, row.role, "")
+
+
+# id, scope, revoked_at, last_used_at, user_id, name, role, active
+_TokenRow = Row[int, str, datetime | None, datetime | None, int, str, str, bool]
+
+
+def _token_row(tracker: Tracker, digest: str) -> _TokenRow | None:
+    # One statement sees one state of the database by itself: it is read without a transaction
+    # around it (no BEGIN, no COMMIT, no session), on PostgreSQL in one round trip.
+    engine: Engine = tracker.sessions.kw["bind"]
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**single_read_options(engine))
+            return connection.execute(_BY_DIGEST, {"digest": digest}).one_or_none()
+    except DBAPIError as exc:
+        _raise_unavailable(exc)  # a 503 while the server restarts, as a snapshot says
+        raise
 
 
 def _note_use(tracker: Tracker, token_id: int, moment: datetime) -> None:

@@ -91,3 +91,35 @@ def _wrk(address: str, seconds: int, script: Path | None = None) -> tuple[float,
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     return rate, int(refused.group(1)) if refused else 0
+
+
+def main() -> None:
+    """`python -m tests.benchmarks.over_http [--seconds S] [--rounds N]`: the figure alone, on
+    a SQLite file and, with TEST_DATABASE_URL, on a PostgreSQL schema of its own."""
+    import argparse
+    import os
+    import tempfile
+
+    from tests.benchmarks.suite import tracker_on
+    from tests.conftest import postgres_schema
+
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.over_http")
+    parser.add_argument("--seconds", type=int, default=5, help="each wrk round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    asked = parser.parse_args()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+
+        def show(url: str, backend: str) -> None:
+            tracker = tracker_on(url)
+            for found in http_advances(tracker, url, backend, folder, asked.seconds, asked.rounds):
+                print(found.row(), f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+
+        show(f"sqlite:///{folder / 'http.sqlite3'}", "SQLite")
+        if os.environ.get("TEST_DATABASE_URL"):
+            with postgres_schema() as url:
+                show(url, "PostgreSQL")
+
+
+if __name__ == "__main__":
+    main()
