@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from sqlalchemy import Connection, select
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -20,6 +20,7 @@ from app.domain.errors import Conflict, DefinitionError, NotFound, Unavailable
 from app.domain.loader import Registry, workflow_from_definition
 from app.persistence.database import (
     refuses_writes,
+    single_read_options,
     snapshot_options,
     unreachable,
     violated_constraint,
@@ -152,6 +153,19 @@ class Tracker:
             except DBAPIError as exc:
                 _raise_unavailable(exc)
                 raise
+
+    @contextmanager
+    def single_read(self) -> Iterator[Connection]:
+        """A connection for a read of one statement, which by itself sees one state of the
+        database: no session, and no BEGIN or COMMIT around it (a bearer token's look-up, on
+        every API call)."""
+        engine = self.sessions.kw["bind"]
+        try:
+            with engine.connect() as connection:
+                yield connection.execution_options(**single_read_options(engine))
+        except DBAPIError as exc:
+            _raise_unavailable(exc)
+            raise
 
 
 def _raise_unavailable(exc: DBAPIError, why: str | None = None) -> None:

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Row, bindparam, or_, select, update
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.errors import InvalidInput, NotFound, Unavailable
-from app.persistence.database import single_read_options
 from app.persistence.models import SYSTEM_ACTOR, ApiToken, User
 from app.services.auth import SessionUser
-from app.services.context import Tracker, _raise_unavailable
+from app.services.context import Tracker
 from app.services.recording import now
 from app.services.users import active_user
 
@@ -135,16 +134,8 @@ _TokenRow = Row[int, str, datetime | None, datetime | None, int, str, str, bool]
 
 
 def _token_row(tracker: Tracker, digest: str) -> _TokenRow | None:
-    # One statement sees one state of the database by itself: it is read without a transaction
-    # around it (no BEGIN, no COMMIT, no session), on PostgreSQL in one round trip.
-    engine: Engine = tracker.sessions.kw["bind"]
-    try:
-        with engine.connect() as connection:
-            connection.execution_options(**single_read_options(engine))
-            return connection.execute(_BY_DIGEST, {"digest": digest}).one_or_none()
-    except DBAPIError as exc:
-        _raise_unavailable(exc)  # a 503 while the server restarts, as a snapshot says
-        raise
+    with tracker.single_read() as connection:
+        return connection.execute(_BY_DIGEST, {"digest": digest}).one_or_none()
 
 
 def _note_use(tracker: Tracker, token_id: int, moment: datetime) -> None:
