@@ -115,30 +115,34 @@ def _projected(flow: Workflow, state: CaseState, record: EventRecord) -> dict[st
 
 @dataclass
 class Draft:
-    """A new case written at once (an import): its row, not yet stored, moved on by each event
-    as `record_event` moves a stored one, and its events, chained in memory."""
+    """A new case written at once (an import): its events, chained in memory on its row (not
+    yet stored), and where they leave it; `insert_draft` projects that onto the row once."""
 
     row: Case
     flow: Workflow
+    state: CaseState
     events: list[tuple[EventRecord, int]] = field(default_factory=list)  # with the actor's id
 
     def record(
         self, step: Step, state: CaseState, user: User, documents: Sequence[DocumentRef] = ()
     ) -> EventRecord:
-        """Chain `step` as the draft's next event and project `state` onto its row."""
+        """Chain `step` as the draft's next event, which leaves the case in `state`."""
         record = _chained(self.row, step, state.state, user, documents)
-        for column, value in _projected(self.flow, state, record).items():
-            setattr(self.row, column, value)
-        self.row.version = record.seq  # one version an event, as when written one by one
+        self.row.last_hash, self.row.event_count = record.hash, record.seq  # the chain's head
+        self.state = state
         self.events.append((record, user.id))
         return record
 
 
 def insert_draft(session: Session, draft: Draft) -> list[tuple[int, EventRecord, int]]:
-    """INSERT the draft's case row; returns its events for `insert_events`, which may write
-    them later with other cases' (their rows are then what `record_event` would have made)."""
-    values = {c.key: v for c in _CASES.columns if (v := getattr(draft.row, c.key)) is not None}
-    values["opened_by_id"] = draft.row.opened_by.id
+    """INSERT the draft's case row, projected as `record_event` would have left it; returns
+    its events for `insert_events`, which may write them later with other cases'."""
+    row, (last, _) = draft.row, draft.events[-1]
+    for column, value in _projected(draft.flow, draft.state, last).items():
+        setattr(row, column, value)
+    row.version = last.seq  # one version an event, as when written one by one
+    values = {c.key: v for c in _CASES.columns if (v := getattr(row, c.key)) is not None}
+    values["opened_by_id"] = row.opened_by.id
     inserted = session.connection().execute(_INSERT_CASE, values).inserted_primary_key
     assert inserted is not None  # a one-row INSERT knows the id it gave
     return [(inserted[0], record, actor) for record, actor in draft.events]

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -218,10 +218,8 @@ def _draft(batch: _Batch, spec: CaseSpec, opening: Opening, importer: User) -> D
     first = _span(spec, 0).earliest if spec.steps else spec.began_on
     row, opened = new_case(batch.tracker, batch.session, importer, replace(opening, began_on=first))
     batch.keep_definition(opening.flow)
-    draft, case = (
-        Draft(row, opening.flow),
-        Writing(row, opening.flow, CaseState(opening.flow.initial)),
-    )
+    initial = CaseState(opening.flow.initial)
+    draft, case = Draft(row, opening.flow, initial), Writing(row, opening.flow, initial)
     draft.record(opened, case.state, importer)
     for i, step in enumerate(spec.steps):
         try:
@@ -271,12 +269,16 @@ def _step_key(
 def _present(batch: _Batch, opening: Opening, signature: Signature) -> str | None:
     """The reference of a stored case of the same country, treaty and workflow (or the same
     reference) with exactly these steps, if there is one."""
-    query = select(Case).where(Case.country == opening.country, Case.workflow == opening.flow.name)
+    same: tuple[ColumnElement[bool], ...] = (
+        Case.country == opening.country,
+        Case.workflow == opening.flow.name,
+    )
     if opening.reference is not None:
-        query = select(Case).where(Case.reference == opening.reference.strip().upper())
-    rows = list(batch.session.scalars(query))
-    if rows:
-        batch.write_events()  # a case of this batch may be among them: read it whole
+        same = (Case.reference == opening.reference.strip().upper(),)
+    if batch.session.scalar(select(Case.id).where(*same).limit(1)) is None:
+        return None  # the usual answer, from the index alone
+    batch.write_events()  # a case of this batch may be among them: read it whole
+    rows = list(batch.session.scalars(select(Case).where(*same)))
     for row in rows:
         steps = steps_from_events(event_records(batch.session, row))
         stored = [_step_key(s.trigger, str(s.span), s.comment, dict(s.evidence)) for s in steps]
