@@ -151,6 +151,16 @@ def opening_for(
 
 def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) -> Case:
     """Add the case row and its opening event to `session`; returns the row."""
+    row, step = new_case(tracker, session, user, opening)
+    tracker.keep_definition(session, opening.flow)
+    session.add(row)
+    record_event(session, row, opening.flow, step, CaseState(opening.flow.initial), user)
+    return row
+
+
+def new_case(tracker: Tracker, session: Session, user: User, opening: Opening) -> tuple[Case, Step]:
+    """The checked row of a new case (its reference free in `session`) and its opening step,
+    neither of them written yet."""
     today, flow = tracker.today(), opening.flow
     opened_on = opening.opened_on or today
     days = (("began_on", opening.began_on), ("opened_on", opened_on))
@@ -173,17 +183,13 @@ def open_in(tracker: Tracker, session: Session, user: User, opening: Opening) ->
         state=flow.initial,
         in_force_since=opening.in_force_since,
     )
-    tracker.keep_definition(session, flow)
-    session.add(row)
     evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
     if opening.began_on is not None:
         evidence["began_on"] = opening.began_on.isoformat()
     if opening.in_force_since is not None:
         evidence["in_force_since"] = opening.in_force_since.isoformat()
     span = DateSpan.exact(opened_on)
-    step = Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
-    record_event(session, row, flow, step, CaseState(flow.initial), user)
-    return row
+    return row, Step(1, OPEN, "", flow.initial, span, user.name, now(), row.note, evidence)
 
 
 def _workflow_for(
@@ -319,6 +325,17 @@ def record_step(
 ) -> EventRecord:
     """Check one new step against the case as it stands, append it and move `case` on;
     `today` bounds its date (the sweep may judge an earlier day). Returns the new event."""
+    step, moved = check_step(tracker, case, user, new, today)
+    recorded = record_event(session, case.row, case.flow, step, moved, user, new.documents)
+    case.state = moved
+    return recorded
+
+
+def check_step(
+    tracker: Tracker, case: Writing, user: User, new: NewStep, today: date | None = None
+) -> tuple[Step, CaseState]:
+    """One new step checked against the case as it stands (role, trigger, evidence, dates,
+    guards), nothing written: the step as it is recorded, and the case after it."""
     transition = case.flow.transition(new.trigger)
     require_role(user, transition.roles, f"'{new.trigger}'")
     asked = Step(
@@ -332,11 +349,7 @@ def record_step(
         comment=new.comment.strip(),
         evidence=with_in_force_since(case.row, transition, new.evidence),
     )
-    engine = tracker.engine(case.flow)
-    step, moved = take_step(engine, case.state, asked, today or tracker.today())
-    recorded = record_event(session, case.row, case.flow, step, moved, user, new.documents)
-    case.state = moved
-    return recorded
+    return take_step(tracker.engine(case.flow), case.state, asked, today or tracker.today())
 
 
 def record_cascading(

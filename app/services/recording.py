@@ -4,7 +4,7 @@ as the next hash-chained row and rewriting the case's projection with it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -92,20 +92,60 @@ def record_event(
     `state`; the version counter moves with it. A case not yet stored (its opening) is
     inserted first."""
     record = _chained(row, step, state.state, user, documents)
-    values = {
-        **projection(flow, state),
-        "last_hash": record.hash,
-        "event_count": record.seq,
-        "updated_at": now(),
-    }
+    values = _projected(flow, state, record)
     if row.id is None:
         for column, value in values.items():
             setattr(row, column, value)
         session.flush()
     else:
         _update_case(session, row, values)
-    _insert_event(session, row, record, user, documents)
+    insert_events(session, [(row.id, record, user.id)])
     return record
+
+
+def _projected(flow: Workflow, state: CaseState, record: EventRecord) -> dict[str, Any]:
+    """The case row's columns once `record` is its newest event."""
+    return {
+        **projection(flow, state),
+        "last_hash": record.hash,
+        "event_count": record.seq,
+        "updated_at": now(),
+    }
+
+
+@dataclass
+class Draft:
+    """A new case written at once (an import): its events, chained in memory on its row (not
+    yet stored), and where they leave it; `insert_draft` projects that onto the row once."""
+
+    row: Case
+    flow: Workflow
+    state: CaseState
+    events: list[tuple[EventRecord, int]] = field(default_factory=list)  # with the actor's id
+
+    def record(
+        self, step: Step, state: CaseState, user: User, documents: Sequence[DocumentRef] = ()
+    ) -> EventRecord:
+        """Chain `step` as the draft's next event, which leaves the case in `state`."""
+        record = _chained(self.row, step, state.state, user, documents)
+        self.row.last_hash, self.row.event_count = record.hash, record.seq  # the chain's head
+        self.state = state
+        self.events.append((record, user.id))
+        return record
+
+
+def insert_draft(session: Session, draft: Draft) -> list[tuple[int, EventRecord, int]]:
+    """INSERT the draft's case row, projected as `record_event` would have left it; returns
+    its events for `insert_events`, which may write them later with other cases'."""
+    row, (last, _) = draft.row, draft.events[-1]
+    for column, value in _projected(draft.flow, draft.state, last).items():
+        setattr(row, column, value)
+    row.version = last.seq  # one version an event, as when written one by one
+    values = {c.key: v for c in _CASES.columns if (v := getattr(row, c.key)) is not None}
+    values["opened_by_id"] = row.opened_by.id
+    inserted = session.connection().execute(_INSERT_CASE, values).inserted_primary_key
+    assert inserted is not None  # a one-row INSERT knows the id it gave
+    return [(inserted[0], record, actor) for record, actor in draft.events]
 
 
 def _chained(
@@ -136,6 +176,8 @@ _UPDATE_CASE = update(_CASES).where(
     _CASES.c.id == bindparam("b_id"), _CASES.c.version == bindparam("b_version")
 )
 _INSERT_EVENT = insert(_EVENTS)
+_INSERT_EVENT_IDS = _INSERT_EVENT.returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_CASE = insert(_CASES)
 _INSERT_DOCUMENTS = insert(Base.metadata.tables["event_documents"])
 
 
@@ -168,11 +210,28 @@ def _forget_rolled_back_writes(session: Session, _previous: SessionTransaction) 
             session.expire(row)
 
 
-def _insert_event(
-    session: Session, row: Case, record: EventRecord, user: User, documents: Sequence[DocumentRef]
-) -> None:
-    values = {
-        "case_id": row.id,
+def insert_events(session: Session, events: Sequence[tuple[int, EventRecord, int]]) -> None:
+    """INSERT events, each with its case's id and its actor's, in one statement (and their
+    documents' references in a second)."""
+    rows = [_event_row(case_id, record, actor_id) for case_id, record, actor_id in events]
+    connection = session.connection()
+    if not any(record.documents for _, record, _ in events):
+        connection.execute(_INSERT_EVENT, rows)
+        return
+    ids = connection.execute(_INSERT_EVENT_IDS, rows).scalars()
+    connection.execute(
+        _INSERT_DOCUMENTS,
+        [
+            {"event_id": event_id, "position": n, **d.to_json()}
+            for event_id, (_, record, _) in zip(ids, events, strict=True)
+            for n, d in enumerate(record.documents, 1)
+        ],
+    )
+
+
+def _event_row(case_id: int, record: EventRecord, actor_id: int) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
         "seq": record.seq,
         "trigger": record.trigger,
         "from_state": record.from_state,
@@ -180,24 +239,12 @@ def _insert_event(
         "occurred_on": record.occurred_on,
         "occurred_until": record.occurred_until,
         "recorded_at": record.recorded_at,
-        "actor_id": user.id,
+        "actor_id": actor_id,
         "comment": record.comment,
         "evidence": dict(record.evidence),
         "prev_hash": record.prev_hash,
         "hash": record.hash,
     }
-    connection = session.connection()
-    inserted = connection.execute(_INSERT_EVENT, values)
-    if documents:
-        key = inserted.inserted_primary_key
-        assert key is not None  # a one-row INSERT knows the id it gave
-        connection.execute(
-            _INSERT_DOCUMENTS,
-            [
-                {"event_id": key[0], "position": n, **d.to_json()}
-                for n, d in enumerate(documents, 1)
-            ],
-        )
 
 
 def projected_state(row: Case) -> CaseState:

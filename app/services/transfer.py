@@ -1,21 +1,22 @@
 """Case histories in and out: import a file of cases (each through the same engine, guards,
 clock and evidence checks as a step recorded by hand), and export cases in the same formats.
 
-Each imported case is one transaction: all its steps, or nothing of it. A case already present
-with the same steps is skipped, so importing a file twice doubles nothing.
+Each imported case is written all or nothing, IMPORT_BATCH cases a transaction. A case already
+present with the same steps is skipped, so importing a file twice doubles nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.domain.audit import EventRecord
 from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.definitions import Workflow
@@ -27,13 +28,20 @@ from app.services.cases import (
     NewStep,
     Opening,
     Writing,
-    open_in,
+    check_step,
+    new_case,
     opening_for,
-    record_step,
 )
 from app.services.context import Tracker
 from app.services.documents import stored_documents
-from app.services.recording import case_workflow, event_records, to_record
+from app.services.recording import (
+    Draft,
+    case_workflow,
+    event_records,
+    insert_draft,
+    insert_events,
+    to_record,
+)
 from app.services.transfer_files import FORMATS, CaseReader, CaseSpec, Refused, write_cases
 from app.services.users import active_user, require_role
 
@@ -75,12 +83,11 @@ def import_cases(
     dry_run: bool = False,
     on_progress: Callable[[int], object] | None = None,
 ) -> ImportReport:
-    """Import every case of the file, each all or nothing (a savepoint of its own), committed
-    IMPORT_BATCH cases at a time; `actor` records the import (and every step that names no
-    actor of its own). A dry run checks each case in a savepoint of one transaction that keeps
-    nothing, so it reports what a real run would do. Should the import stop (a lost race, the
-    database gone), the cases of the batches committed before stay, and a second run of the
-    same file skips them."""
+    """Import every case of the file, each all or nothing, committed IMPORT_BATCH cases at a
+    time; `actor` records the import (and every step that names no actor of its own). A dry
+    run checks each case in one transaction that keeps nothing, so it reports what a real run
+    would do. Should the import stop (a lost race, the database gone), the cases of the
+    batches committed before stay, and a second run of the same file skips them."""
     with tracker.transaction() as session:  # a wrong importer refuses the whole file at once
         require_role(active_user(session, actor), WRITERS, "importing cases")
     report, reader, done = ImportReport(dry_run), CaseReader(stream, fmt), 0
@@ -90,8 +97,7 @@ def import_cases(
             if isinstance(spec, Refused):
                 report.refused.append(spec)
             else:
-                with suppress(_Undo), batches.case() as session:
-                    _import_one(tracker, session, spec, actor, report, seen)
+                _import_one(batches.batch(), spec, actor, report, seen)
             if on_progress is not None:
                 on_progress(reader.consumed - done)
                 done = reader.consumed
@@ -101,67 +107,91 @@ def import_cases(
 IMPORT_BATCH = 200  # cases a transaction: one commit (one fsync on SQLite) for each 200
 
 
-class _Undo(Exception):
-    """Raised out of a refused case's savepoint, so that nothing of it stays."""
+class _Batch:
+    """One transaction of the import. Each case is checked whole before anything of it is
+    written (a refused case writes nothing, so it needs no savepoint of its own); its row is
+    then written at once (the next case's reference sees it), and the batch's events together
+    before the commit."""
+
+    def __init__(self, tracker: Tracker, session: Session) -> None:
+        self.tracker, self.session = tracker, session
+        self.cases = 0
+        self.events: list[tuple[int, EventRecord, int]] = []
+        self._users: dict[str, User] = {}
+        self._kept: set[tuple[str, str]] = set()
+
+    def user(self, name: str) -> User:
+        if name not in self._users:
+            self._users[name] = active_user(self.session, name)
+        return self._users[name]
+
+    def keep_definition(self, flow: Workflow) -> None:
+        if (flow.name, flow.version) not in self._kept:
+            self.tracker.keep_definition(self.session, flow)
+            self._kept.add((flow.name, flow.version))
+
+    def write(self, draft: Draft) -> None:
+        self.events.extend(insert_draft(self.session, draft))
+
+    def write_events(self) -> None:
+        if self.events:
+            insert_events(self.session, self.events)
+            self.events = []
 
 
 class _Batches:
-    """The import's transactions: each case in a savepoint, IMPORT_BATCH of them committed
-    together; a dry run's all in one transaction that keeps nothing."""
+    """The import's transactions, one _Batch each: IMPORT_BATCH cases committed together; a
+    dry run's all in one transaction that keeps nothing."""
 
     def __init__(self, tracker: Tracker, dry_run: bool) -> None:
         self.tracker, self.dry_run = tracker, dry_run
         self.stack = ExitStack()
-        self.session: Session | None = None
-        self.cases = 0
+        self.current: _Batch | None = None
 
     def __enter__(self) -> _Batches:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is None and self.current is not None:
+            self.current.write_events()
         self.stack.__exit__(*exc)  # type: ignore[arg-type]
 
-    @contextmanager
-    def case(self) -> Iterator[Session]:
-        if self.session is None:
-            self.session = self.stack.enter_context(
-                self.tracker.transaction(commit=not self.dry_run)
-            )
-        with self.session.begin_nested():
-            yield self.session
-        self.cases += 1
-        if not self.dry_run and self.cases % IMPORT_BATCH == 0:
-            self.stack.close()  # commits the batch; the next case begins the next one
-            self.session = None
+    def batch(self) -> _Batch:
+        """The batch the next case goes in: a new one after every IMPORT_BATCH cases."""
+        if self.current is not None and self.current.cases == IMPORT_BATCH and not self.dry_run:
+            self.current.write_events()
+            self.stack.close()  # commits the batch
+            self.current = None
+        if self.current is None:
+            session = self.stack.enter_context(self.tracker.transaction(commit=not self.dry_run))
+            self.current = _Batch(self.tracker, session)
+        self.current.cases += 1
+        return self.current
 
 
 def _import_one(
-    tracker: Tracker,
-    session: Session,
-    spec: CaseSpec,
-    actor: str,
-    report: ImportReport,
-    seen: dict[bytes, str],
+    batch: _Batch, spec: CaseSpec, actor: str, report: ImportReport, seen: dict[bytes, str]
 ) -> None:
-    """Write one case, or note why it is skipped or refused (raising, so nothing of it stays)."""
+    """Write one case, or note why it is skipped or refused (nothing of it written)."""
     try:
-        opening = _opening(tracker, spec)
+        opening = _opening(batch.tracker, spec)
         signature = _signature(opening.flow, spec)
         identity = (opening.reference, opening.country, opening.flow.name, signature)
         digest = hashlib.sha256(repr(identity).encode())
-        same = seen.get(digest.digest()) or _present(session, opening, signature)
+        same = seen.get(digest.digest()) or _present(batch, opening, signature)
         if same is not None:
             report.skipped.append(same)
             return
-        writing = _write(tracker, session, spec, opening, active_user(session, actor))
+        draft = _draft(batch, spec, opening, batch.user(actor))
     except Refused as refused:
         report.refused.append(refused)
-        raise _Undo from None
+        return
     except DomainError as exc:  # the case itself: country, treaty, workflow, reference
         report.refused.append(Refused(spec.line, exc.field or "case", exc.message))
-        raise _Undo from None
-    seen[digest.digest()] = writing.row.reference
-    report.cases.append(writing.row.reference)
+        return
+    batch.write(draft)
+    seen[digest.digest()] = draft.row.reference
+    report.cases.append(draft.row.reference)
     report.steps += len(spec.steps)
 
 
@@ -182,25 +212,26 @@ def _opening(tracker: Tracker, spec: CaseSpec) -> Opening:
     )
 
 
-def _write(
-    tracker: Tracker, session: Session, spec: CaseSpec, opening: Opening, importer: User
-) -> Writing:
-    """Open the case and record its steps in order, each checked as `cases advance` checks it."""
+def _draft(batch: _Batch, spec: CaseSpec, opening: Opening, importer: User) -> Draft:
+    """The case opened and its steps taken in order, each checked as `cases advance` checks
+    it, in memory: a refused step raises before anything of the case is written."""
     first = _span(spec, 0).earliest if spec.steps else spec.began_on
-    row = open_in(tracker, session, importer, replace(opening, began_on=first))
-    writing = Writing(row, opening.flow, CaseState(opening.flow.initial))
-    users = {importer.name: importer}
+    row, opened = new_case(batch.tracker, batch.session, importer, replace(opening, began_on=first))
+    batch.keep_definition(opening.flow)
+    initial = CaseState(opening.flow.initial)
+    draft, case = Draft(row, opening.flow, initial), Writing(row, opening.flow, initial)
+    draft.record(opened, case.state, importer)
     for i, step in enumerate(spec.steps):
         try:
-            name = step.actor or importer.name
-            users[name] = users.get(name) or active_user(session, name)
-            documents = stored_documents(tracker, step.documents)
+            user = batch.user(step.actor or importer.name)
+            documents = stored_documents(batch.tracker, step.documents)
             new = NewStep(step.trigger, _span(spec, i), step.comment, step.evidence, documents)
-            record_step(tracker, session, writing, users[name], new)
+            checked, case.state = check_step(batch.tracker, case, user, new)
+            draft.record(checked, case.state, user, documents)
         except DomainError as exc:
             where = f"{step.at[:-1]} ({step.trigger}): " if step.at else ""
             raise Refused(step.line, step.at + (exc.field or "step"), where + exc.message) from None
-    return writing
+    return draft
 
 
 def _span(spec: CaseSpec, i: int) -> DateSpan:
@@ -235,14 +266,21 @@ def _step_key(
     return trigger, span, comment.strip(), tuple(sorted((k, str(v)) for k, v in evidence.items()))
 
 
-def _present(session: Session, opening: Opening, signature: Signature) -> str | None:
+def _present(batch: _Batch, opening: Opening, signature: Signature) -> str | None:
     """The reference of a stored case of the same country, treaty and workflow (or the same
     reference) with exactly these steps, if there is one."""
-    query = select(Case).where(Case.country == opening.country, Case.workflow == opening.flow.name)
+    same: tuple[ColumnElement[bool], ...] = (
+        Case.country == opening.country,
+        Case.workflow == opening.flow.name,
+    )
     if opening.reference is not None:
-        query = select(Case).where(Case.reference == opening.reference.strip().upper())
-    for row in session.scalars(query):
-        steps = steps_from_events(event_records(session, row))
+        same = (Case.reference == opening.reference.strip().upper(),)
+    if batch.session.scalar(select(Case.id).where(*same).limit(1)) is None:
+        return None  # the usual answer, from the index alone
+    batch.write_events()  # a case of this batch may be among them: read it whole
+    rows = list(batch.session.scalars(select(Case).where(*same)))
+    for row in rows:
+        steps = steps_from_events(event_records(batch.session, row))
         stored = [_step_key(s.trigger, str(s.span), s.comment, dict(s.evidence)) for s in steps]
         if (_note_key(row.note), *stored) == signature:
             return row.reference

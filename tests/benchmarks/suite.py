@@ -7,6 +7,7 @@ largest. Writes, the import and PostgreSQL get databases of their own.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import statistics
@@ -16,9 +17,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -51,9 +52,9 @@ class Scale:
 
 
 SCALES = {
-    "full": Scale((1_000, 10_000, 100_000), 5, 15, 10_000, 2_000, 10),
-    "medium": Scale((1_000, 3_000, 10_000), 5, 9, 1_000, 500, 5),
-    "quick": Scale((100, 300, 1_000), 5, 5, 300, 100, 3),
+    "full": Scale((1_000, 10_000, 100_000), 5, 15, 10_000, 100_000, 10),
+    "medium": Scale((1_000, 3_000, 10_000), 5, 9, 1_000, 10_000, 5),
+    "quick": Scale((100, 300, 1_000), 5, 5, 300, 1_000, 3),
 }
 
 
@@ -241,7 +242,7 @@ def writes(scale: Scale, folder: Path, log: Callable[[str], None]) -> Iterator[R
         with postgres_schema() as url:
             yield from advances(tracker_on(url), "PostgreSQL", scale, memory=False)
     log(f"import of {scale.imported:,} cases")
-    yield _import(folder, scale)
+    yield from _import(folder, scale)
     log("advances over HTTP (gunicorn, wrk)")
     yield from _http(folder, scale, f"sqlite:///{folder / 'http.sqlite3'}", "SQLite")
     if os.environ.get("TEST_DATABASE_URL"):
@@ -295,34 +296,80 @@ def advances(tracker: Tracker, backend: str, scale: Scale, memory: bool = True) 
         )  # fmt: skip
 
 
-def _import(folder: Path, scale: Scale) -> Result:
-    """`cases import` of a JSONL file against a bare executemany of the same rows."""
-    source = tracker_on(f"sqlite:///{folder / 'source.sqlite3'}")
-    build_cases(source, scale.imported, scale.readings)
-    path = folder / "cases.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        transfer.export_cases(source, "jsonl", out)
-    target = tracker_on(f"sqlite:///{folder / 'target.sqlite3'}")
-    with path.open("rb") as file:
-        took = once(lambda: transfer.import_cases(target, file, "jsonl", SYSTEM_ACTOR))
+def _import(folder: Path, scale: Scale) -> Iterator[Result]:
+    """`cases import` of the first `scale.imported` cases of the reads' database (built by
+    `reads`: its bulk cases, swept ones and the long case), exported as JSON lines, into an
+    empty database, against a bare executemany of the same rows; and the import's peak memory
+    against that of a tenth of the file (streamed, it stays flat). Each import runs in a
+    process of its own, so that its peak memory is its own."""
+    source = tracker_on(f"sqlite:///{folder / 'reads.sqlite3'}")
+    whole, tenth = folder / "cases.jsonl", folder / "cases-tenth.jsonl"
+    with whole.open("w", encoding="utf-8") as out:
+        transfer.export_cases(source, "jsonl", _FirstLines(out, scale.imported))
+    with whole.open(encoding="utf-8") as lines, tenth.open("w", encoding="utf-8") as out:
+        out.writelines(islice(lines, scale.imported // 10))
+    small = _imported(tenth, folder / "target-tenth.sqlite3")
+    large = _imported(whole, folder / "target.sqlite3")
+    n = large["cases"]
     bare = tracker_on(f"sqlite:///{folder / 'bare.sqlite3'}")
-    rows = _rows(source)
-
-    def copy() -> None:
-        with bare.transaction() as session:
-            for table, values in rows.items():
-                session.execute(insert(table), values)
-
-    return Result(
-        f"import of {scale.imported:,} cases", scale.imported / took,
-        scale.imported / once(copy), "cases/s", 0.3, True,
+    yield Result(
+        f"import of {n:,} cases", n / large["seconds"], n / _bare_copy(source, bare, n),
+        "cases/s", 0.3, True,
+    )  # fmt: skip
+    yield Result(
+        f"import of {n:,} cases: peak memory vs {small['cases']:,} cases", large["rss_mb"],
+        small["rss_mb"], "MB", 1.2, False,
     )  # fmt: skip
 
 
-def _rows(tracker: Tracker) -> dict[Any, list[dict[str, Any]]]:
-    tables = [Base.metadata.tables[n] for n in ("workflow_definitions", "cases", "events")]
+class _FirstLines(io.TextIOBase):
+    """Passes on the first `n` lines written to it and drops the rest."""
+
+    def __init__(self, out: IO[str], n: int) -> None:
+        self.out, self.left = out, n
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines(keepends=True):
+            if self.left > 0:
+                self.out.write(line)
+                self.left -= line.endswith("\n")
+        return len(text)
+
+
+def _imported(file: Path, target: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.import_file", str(file), f"sqlite:///{target}"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout))
+
+
+def _bare_copy(source: Tracker, bare: Tracker, cases: int) -> float:
+    """The seconds of the bare executemany, in one transaction, of the rows of the first
+    `cases` exported cases (read a chunk at a time, outside the time)."""
+    took = 0.0
+    with bare.transaction() as session:
+        for table, rows in _rows(source, cases):
+            took += once(lambda: session.execute(insert(table), rows))  # noqa: B023
+        committed = time.perf_counter()
+    return took + time.perf_counter() - committed
+
+
+def _rows(tracker: Tracker, cases: int, chunk: int = 10_000) -> Iterator[tuple[Any, list[Any]]]:
+    """The stored definitions, and the case and event rows of the first `cases` exported cases
+    (the real ones, by id), `chunk` rows at a time."""
+    tables = Base.metadata.tables
+    exported = select(Case.id).where(~Case.practice).order_by(Case.id).limit(cases)
+    events = tables["events"]
     with tracker.snapshot() as session:
-        return {t: [dict(r._mapping) for r in session.execute(t.select())] for t in tables}
+        for table, query in (
+            (tables["workflow_definitions"], tables["workflow_definitions"].select()),
+            (tables["cases"], tables["cases"].select().where(Case.id.in_(exported))),
+            (events, events.select().where(events.c.case_id.in_(exported)).order_by("id")),
+        ):
+            result = session.execute(query.execution_options(yield_per=chunk))
+            for part in result.partitions():
+                yield table, [dict(r._mapping) for r in part]
 
 
 def run_all(scale: Scale, log: Callable[[str], None]) -> list[Result]:

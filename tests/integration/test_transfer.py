@@ -369,3 +369,15 @@ def test_a_bad_in_force_since_is_refused_naming_the_field(tracker: Tracker) -> N
     report = imported(tracker, json.dumps(line) + "\n")
     assert report.cases == []
     assert "in_force_since" in json.dumps(report.to_json())
+
+
+def test_a_case_given_twice_in_one_batch_is_imported_once_and_then_skipped(
+    tracker: Tracker,
+) -> None:
+    # The second line spells the reference in lower case: it is the same case, already in
+    # (in the same batch, not yet committed), so it is skipped, not refused as a taken reference.
+    upper = json.dumps(json.loads(GOOD_HU) | {"reference": "HU-ICC-1"})
+    lower = json.dumps(json.loads(GOOD_HU) | {"reference": "hu-icc-1"})
+    report = imported(tracker, upper + "\n" + lower + "\n")
+    assert (report.cases, report.skipped, report.refused) == (["HU-ICC-1"], ["HU-ICC-1"], [])
+    assert len(get_case(tracker, "HU-ICC-1").history) == 5
