@@ -36,6 +36,7 @@ from app.services.context import Tracker
 from app.services.documents import Upload, check_uploads, store_files
 from app.services.idempotency import Idempotency, keep_answer
 from app.services.recording import (
+    NextEvent,
     case_workflow,
     check_version,
     event_records,
@@ -43,6 +44,7 @@ from app.services.recording import (
     opening_record,
     projected_state,
     record_event,
+    record_events,
 )
 from app.services.users import active_user, checked_user, require_role, system_user
 from app.services.views import (
@@ -537,20 +539,29 @@ def _sweep_batch(tracker: Tracker, references: list[str], today: date) -> list[d
 def _sweep_rows(
     tracker: Tracker, session: Session, references: list[str], today: date, savepoints: bool
 ) -> list[dict[str, str]]:
+    """Each still-due case's step checked in turn; without savepoints, the batch's steps are
+    written together at the end (one UPDATE of the rows, one INSERT of the events)."""
     actor = system_user(session)
     rows = session.scalars(_due_by(today, select(Case).where(Case.reference.in_(references))))
     results: list[dict[str, str]] = []
+    batch: list[NextEvent] = []
     for row in list(rows):  # still due: a clerk may have moved one since the list was read
         reference = row.reference
         try:
             with session.begin_nested() if savepoints else nullcontext():
                 outcome = _later_step(tracker, session, row, today)
                 if outcome is None:
-                    outcome = _sweep_case(tracker, session, row, actor, today)
+                    outcome, step = _sweep_case(tracker, session, row, actor, today)
+                    if step is not None and savepoints:
+                        record_events(session, [step])
+                    elif step is not None:
+                        batch.append(step)
         except DomainError as exc:
             outcome = {"case": reference, "skipped": exc.message}
         if outcome:
             results.append(outcome)
+    if batch:
+        record_events(session, batch)
     return results
 
 
@@ -581,28 +592,29 @@ def _later_step(
 
 def _sweep_case(
     tracker: Tracker, session: Session, row: Case, actor: User, today: date
-) -> dict[str, str] | None:
+) -> tuple[dict[str, str] | None, NextEvent | None]:
+    """The clock's step due on the case by `today`, checked (nothing written): what the sweep
+    reports, and the step to write, if one may be taken."""
     case = Writing(row, case_workflow(tracker, session, row), projected_state(row))
     refusals: list[str] = []
     for transition, due in due_transitions(case.flow, case.state):
         if due.on > today:
-            return None
+            return None, None
         comment = f"Recorded by the sweep: {due.basis}"
+        new = NewStep(transition.trigger, DateSpan.exact(due.on), comment)
         try:
-            record_step(
-                tracker, session, case, actor,
-                NewStep(transition.trigger, DateSpan.exact(due.on), comment), today=today,
-            )  # fmt: skip
+            step, moved = check_step(tracker, case, actor, new, today)
         except (NotAllowed, InvalidInput) as exc:
             if exc.message not in refusals:
                 refusals.append(exc.message)
             continue
-        return {
+        done = {
             "case": row.reference,
             "trigger": transition.trigger,
             "label": transition.label,
             "on": due.on.isoformat(),
         }
+        return done, NextEvent(row, case.flow, step, moved, actor)
     if refusals:
-        return {"case": row.reference, "skipped": "; ".join(refusals)}
-    return None
+        return {"case": row.reference, "skipped": "; ".join(refusals)}, None
+    return None, None

@@ -91,16 +91,55 @@ def record_event(
     documents' references part of what is hashed), and rewrite the case row's projection to
     `state`; the version counter moves with it. A case not yet stored (its opening) is
     inserted first."""
+    if row.id is not None:
+        return record_events(session, [NextEvent(row, flow, step, state, user, documents)])[0]
     record = _chained(row, step, state.state, user, documents)
-    values = _projected(flow, state, record)
-    if row.id is None:
-        for column, value in values.items():
-            setattr(row, column, value)
-        session.flush()
-    else:
-        _update_case(session, row, values)
+    for column, value in _projected(flow, state, record).items():
+        setattr(row, column, value)
+    session.flush()
     insert_events(session, [(row.id, record, user.id)])
     return record
+
+
+@dataclass(frozen=True)
+class NextEvent:
+    """A checked step of a stored case, with the case after it: what `record_events` appends."""
+
+    row: Case
+    flow: Workflow
+    step: Step
+    state: CaseState
+    user: User
+    documents: Sequence[DocumentRef] = ()
+
+
+def record_events(session: Session, steps: Sequence[NextEvent]) -> list[EventRecord]:
+    """`record_event` for stored cases, one step each, written together (the sweep writes a
+    batch of cases so): the rows' projections by one UPDATE of many rows, each only if it is
+    still at the version read (else the unit of work's own StaleDataError: a lost race), and
+    the events by one INSERT. The row objects then hold what was stored."""
+    records = [_chained(s.row, s.step, s.state.state, s.user, s.documents) for s in steps]
+    rows = [
+        {**_projected(s.flow, s.state, record), "version": s.row.version + 1}
+        for s, record in zip(steps, records, strict=True)
+    ]
+    stored = session.connection().execute(
+        _UPDATE_CASE,
+        [
+            {"b_id": s.row.id, "b_version": s.row.version, **values}
+            for s, values in zip(steps, rows, strict=True)
+        ],
+    )
+    if stored.rowcount != len(steps):
+        lost = ", ".join(s.row.reference for s in steps)
+        raise StaleDataError(f"cases {lost}: a version read is no longer stored")
+    written = session.info.setdefault(_WRITTEN, set())
+    for s, values in zip(steps, rows, strict=True):
+        for column, value in values.items():
+            set_committed_value(s.row, column, value)
+        written.add(s.row)
+    insert_events(session, [(s.row.id, r, s.user.id) for s, r in zip(steps, records, strict=True)])
+    return records
 
 
 def _projected(flow: Workflow, state: CaseState, record: EventRecord) -> dict[str, Any]:
@@ -181,22 +220,7 @@ _INSERT_CASE = insert(_CASES)
 _INSERT_DOCUMENTS = insert(Base.metadata.tables["event_documents"])
 
 
-def _update_case(session: Session, row: Case, values: dict[str, Any]) -> None:
-    """UPDATE the row's changed columns if it is still at the version read (else the unit of
-    work's own StaleDataError: a lost race); the row object then holds them as stored."""
-    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-    changed["version"] = row.version + 1
-    stored = session.connection().execute(
-        _UPDATE_CASE, {"b_id": row.id, "b_version": row.version, **changed}
-    )
-    if stored.rowcount != 1:
-        raise StaleDataError(f"case {row.reference}: version {row.version} is no longer stored")
-    for column, value in changed.items():
-        set_committed_value(row, column, value)
-    session.info.setdefault(_WRITTEN, set()).add(row)
-
-
-# The rows `_update_case` wrote: the unit of work never saw those writes, so should a savepoint
+# The rows `record_events` wrote: the unit of work never saw those writes, so should a savepoint
 # (or the transaction) roll back, it would not expire them as it expires what it flushed.
 _WRITTEN = "tracker.cases_written"
 
