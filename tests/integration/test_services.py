@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.domain.errors import (
     Conflict,
@@ -17,6 +18,7 @@ from app.domain.errors import (
     NotAllowed,
     NotFound,
 )
+from app.services import recording
 from app.services.audit import verify_audit
 from app.services.cases import advance, correct, open_case, sweep, undo_last
 from app.services.context import Tracker
@@ -663,6 +665,32 @@ def test_the_sweep_moves_every_due_case_a_batch_at_a_time(
     assert all(r["on"] == "2026-01-10" for r in results)
     assert {get_case(tracker, r).state.state for r in walked} == {"effective"}
     assert sweep(tracker) == []  # nothing is due any more
+    assert verify_audit(tracker).intact
+
+
+def test_a_batch_that_loses_a_race_is_swept_again_case_by_case(
+    tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked = sorted(open_walked(tracker, country=c) for c in ("FI", "EE", "LT"))
+    written = recording.record_events
+    batches: list[list[str]] = []
+
+    def losing_once(session: Any, steps: list[recording.NextEvent]) -> Any:
+        batches.append([s.row.reference for s in steps])
+        if len(batches) == 1:  # as if a clerk had moved Estonia's case since it was read
+            set_committed_value(steps[1].row, "version", steps[1].row.version - 1)
+        return written(session, steps)
+
+    monkeypatch.setattr("app.services.cases.record_events", losing_once)
+
+    results = sweep(tracker)
+
+    assert batches == [walked, *([r] for r in walked)]  # the batch, then each in its savepoint
+    assert [r["case"] for r in results] == walked
+    for reference in walked:
+        case = get_case(tracker, reference)
+        assert case.state.state == "effective"
+        assert [h.trigger for h in case.history or []].count("take_effect") == 1
     assert verify_audit(tracker).intact
 
 
