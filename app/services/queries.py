@@ -16,8 +16,9 @@ from app.domain.errors import InvalidInput
 from app.domain.projection import next_date
 from app.persistence.models import Case, Event
 from app.services.context import Tracker
+from app.services.event_log import log_query, page_records
 from app.services.paging import Page
-from app.services.recording import event_records, to_record
+from app.services.recording import to_record
 from app.services.views import CaseRecord, CaseView, build_view, load_case, projected_view
 
 
@@ -26,7 +27,9 @@ def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> Cas
     _check_past(tracker, as_of)
     with tracker.snapshot() as session:
         row = load_case(session, reference)
-        return build_view(tracker, session, row, event_records(session, row), as_of)
+        events = session.execute(log_query().where(Event.case_id == row.id).order_by(Event.seq))
+        records = list(page_records(session, events))
+        return build_view(tracker, session, row, records, as_of)
 
 
 def _check_past(tracker: Tracker, as_of: date | None) -> None:

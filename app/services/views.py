@@ -191,6 +191,22 @@ class CaseView:
         return first_notice_day(clock, since) if clock and since else None
 
     def to_json(self) -> dict[str, Any]:
+        """The case as the API gives it: its summary, with its history when it was read."""
+        return {
+            **self.summary_json(),
+            **(
+                {}
+                if self.history is None
+                else {"history": [self._event_json(h) for h in self.history]}
+            ),
+            **(
+                {} if self.recorded is None else {"recorded_event": self._event_json(self.recorded)}
+            ),
+        }
+
+    def summary_json(self) -> dict[str, Any]:
+        """The case's facts, stage, dates and next steps, without its events (the case page
+        shows those from its records)."""
         row, stage = self.case, self.workflow.stages[self.state.state]
         period_end = self.state.period_end(self.workflow.clock)
         began = self.procedure_began()
@@ -236,14 +252,6 @@ class CaseView:
                 {"reference": ref, "treaty": treaty, "why": why} for ref, treaty, why in self.linked
             ],
             "available_triggers": [a.to_json() for a in self.available],
-            **(
-                {}
-                if self.history is None
-                else {"history": [self._event_json(h) for h in self.history]}
-            ),
-            **(
-                {} if self.recorded is None else {"recorded_event": self._event_json(self.recorded)}
-            ),
         }
 
     def _event_json(self, record: EventRecord) -> dict[str, Any]:

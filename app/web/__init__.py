@@ -30,6 +30,7 @@ from app.web import (
     openapi,
     pages,
     request_limits,
+    row_links,
     settings,
     treaties,
 )
@@ -82,6 +83,7 @@ def register(app: Flask) -> None:
     for blueprint in (module.bp for module in blueprints):
         app.register_blueprint(blueprint)
     format.register(app)
+    row_links.register(app)
     app.context_processor(_layout_context)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)

@@ -55,7 +55,7 @@ def _case_page(
     return render_template(
         "case.html",
         view=view,
-        case=view.to_json(),
+        case=view.summary_json(),
         timeline=view.timeline(),
         diagram=render_diagram(view.workflow, view.state.state, view.taken()),
         chart=render_timeline([case_row(view)], view.as_of or today),

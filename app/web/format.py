@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import Flask
 
@@ -18,6 +19,9 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+# A page writes the same few dates and moments on many rows (every event of a bulk import
+# recorded in one second): each distinct value is formatted once.
+@lru_cache(maxsize=4096)
 def day(value: date | str | None) -> str:
     """27 Dec 2025 (an empty string for no date)."""
     if not value:
@@ -33,6 +37,7 @@ def span(earliest: date | str, latest: date | str | None) -> str:
     return f"between {day(earliest)} and {day(latest)}"
 
 
+@lru_cache(maxsize=4096)
 def moment(value: datetime | str) -> str:
     """27 Nov 2026, 14:03:09 UTC."""
     text = value if isinstance(value, str) else utc_iso(value)
