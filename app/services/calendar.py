@@ -12,6 +12,7 @@ from typing import Any, Literal
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, Select, and_, bindparam, false, or_, select
 
+from app.domain.action_words import action_words
 from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan
 from app.domain.countries import country_name
@@ -196,7 +197,7 @@ def _case_days(flow: Workflow, state: CaseState, today: date, window: Window) ->
 
 def _entries(flow: Workflow, state: CaseState, today: date) -> list[tuple[date, _Entry]]:
     found: list[tuple[date, _Entry]] = []
-    words = _ACTION_WORDS.get(flow.kind, _ACTION_WORDS["withdrawal"])
+    words = action_words(flow.kind)
     if state.deposited_on is not None and state.deposited_until is None:  # a known day only
         text = f"{words.received}. Depositary: {flow.treaty.depositary}."
         title = "instrument received by the depositary"
@@ -220,35 +221,6 @@ def _entries(flow: Workflow, state: CaseState, today: date) -> list[tuple[date, 
             text = f"Next date: {awaited.what} ({awaited.basis})."
             found.append((awaited.on, _Entry("due", f"next date, {awaited.what}", text)))
     return found
-
-
-@dataclass(frozen=True)
-class _ActionWords:
-    """How the calendar says a kind of treaty action's receipt and effect."""
-
-    received: str
-    title: str
-    takes: str
-    took: str
-
-
-_ACTION_WORDS = {
-    "withdrawal": _ActionWords(
-        "Instrument of withdrawal received; the notice period starts",
-        "withdrawal takes effect",
-        "Withdrawal takes effect",
-        "Withdrawal took effect",
-    ),
-    "accession": _ActionWords(
-        "Instrument of accession received; the period to entry into force starts",
-        "entry into force for the State",
-        "The treaty enters into force for the State",
-        "The treaty entered into force for the State",
-    ),
-    "cessation": _ActionWords(
-        "Decision on membership notified", "membership ends", "Membership ends", "Membership ended"
-    ),
-}
 
 
 def _may_take_effect(flow: Workflow, state: CaseState) -> bool:

@@ -119,10 +119,12 @@ def record_events(session: Session, steps: Sequence[NextEvent]) -> list[EventRec
     still at the version read (else the unit of work's own StaleDataError: a lost race), and
     the events by one INSERT. The row objects then hold what was stored."""
     records = [_chained(s.row, s.step, s.state.state, s.user, s.documents) for s in steps]
-    rows = [
-        {**_projected(s.flow, s.state, record), "version": s.row.version + 1}
-        for s, record in zip(steps, records, strict=True)
-    ]
+    rows = []
+    for s, record in zip(steps, records, strict=True):
+        values = _projected(s.flow, s.state, record)
+        if len(steps) == 1:  # one row (an advance): only the columns it changes
+            values = {k: v for k, v in values.items() if getattr(s.row, k) != v}
+        rows.append({**values, "version": s.row.version + 1})
     stored = session.connection().execute(
         _UPDATE_CASE,
         [

@@ -17,6 +17,7 @@ from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
 from app.domain.errors import NotFound
 from app.domain.history import CORRECT, OPEN, UNDO, due_transitions, fold, steps_from_events
+from app.domain.projection import awaited_date
 from app.persistence.models import Case, User
 from app.services.context import Tracker
 from app.services.labels import event_words, labelled
@@ -29,6 +30,9 @@ class AvailableStep:
 
     transition: Transition
     due_on: date | None = None
+    # a date a step set for this one, outside the clock (a returned law parked in committee
+    # until then): when it is expected, not a day to record it on
+    awaited_on: date | None = None
 
     def to_json(self) -> dict[str, Any]:
         t = self.transition
@@ -37,6 +41,7 @@ class AvailableStep:
             "label": t.label,
             "roles": list(t.roles),
             "due_on": self.due_on.isoformat() if self.due_on else None,
+            "awaited_on": self.awaited_on.isoformat() if self.awaited_on else None,
             "date_note": t.date_note,
             "evidence": [
                 {
@@ -318,13 +323,18 @@ def projected_view(
 
 def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:
     due = {t.trigger: d.on for t, d in due_transitions(workflow, state)}
+    if not due and (awaited := awaited_date(workflow, state)):
+        expected = {awaited.trigger: awaited.on}
+    else:
+        expected = {}
     return CaseView(
         case=CaseRecord.of(row),
         workflow=workflow,
         state=state,
         effective=state.effective(workflow.clock),
         available=tuple(
-            AvailableStep(t, due.get(t.trigger)) for t in workflow.available(state.state)
+            AvailableStep(t, due.get(t.trigger), expected.get(t.trigger))
+            for t in workflow.available(state.state)
         ),
         history=None,
     )

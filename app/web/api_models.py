@@ -36,6 +36,9 @@ class Step(Answer):
     label: str
     roles: list[Role]
     due_on: date | None = Field(description="for the treaty clock's steps: the day it is due")
+    awaited_on: date | None = Field(
+        None, description="the date an earlier step set for this one (a law parked in committee)"
+    )
     date_note: str = Field(description="what occurred_on means for this step")
 
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from app import tracker_of
+from app.domain.action_words import action_words
 from app.domain.audit import EventRecord
 from app.domain.case import Step
 from app.domain.clock import parse_date
@@ -67,6 +68,7 @@ def _case_page(
         entered=request.form if failed else {},
         entered_evidence=posted_evidence() if failed else {},
         reference_day=view.as_of or today,
+        words=action_words(view.workflow.kind),
         date_text=date_text,
         action=ActionForm(),
     ), status

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from app.domain.action_words import action_words
 from app.services.context import Tracker
 from app.web.format import day
 from tests.integration.test_demo_data import ACTIONS, SOURCES
@@ -50,7 +51,8 @@ def test_every_real_case_shows_its_sources_dates_on_its_page_and_in_the_api(
                 if start
                 else (received == "—")
             )
-            takes_effect = summary_value(page, "Takes effect")
+            # "Takes effect", "Enters into force for the State", "Membership ends"
+            takes_effect = summary_value(page, action_words(api["kind"]).heading)
             if on is None:
                 assert not re.search(r"\d{4}", takes_effect.split(":")[0])  # no date claimed
             elif which == "effective":
@@ -74,7 +76,7 @@ def test_cessation_is_a_kind_of_its_own_on_every_surface(
     assert "RU-COE-STATUTE-2022" in page and "RU-ECHR-2022" not in page
     case_page = html_of(viewer.get("/cases/RU-COE-STATUTE-2022"))
     assert summary_value(case_page, "Kind") == "cessation"
-    assert summary_value(case_page, "Takes effect").startswith("16 Mar 2022")
+    assert summary_value(case_page, "Membership ends").startswith("16 Mar 2022")
     api = viewer.get("/api/v1/cases/RU-COE-STATUTE-2022").get_json()
     assert (api["kind"], api["dates"]["membership_ceased"]) == ("cessation", "2022-03-16")
     listed = viewer.get("/api/v1/cases", query_string={"kind": "cessation"}).get_json()
@@ -88,3 +90,29 @@ def test_cessation_is_a_kind_of_its_own_on_every_surface(
 
     echr = viewer.get("/api/v1/cases/RU-ECHR-2022").get_json()
     assert (echr["kind"], echr["dates"]["effective"]) == ("withdrawal", "2022-09-16")
+
+
+def test_an_accession_enters_into_force_on_its_page(seeded: Tracker, signed_in: SignIn) -> None:
+    # Paris Agreement Art. 21(3): the 30th day after the United States' deposit of 2021-01-20
+    page = html_of(signed_in("viewer").get("/cases/US-PARIS-2021"))
+    assert summary_value(page, "Enters into force for the State").startswith("19 Feb 2021")
+    assert "<dt>Takes effect</dt>" not in page
+
+
+def test_a_law_parked_in_committee_shows_when_its_next_step_is_due(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    # Latvia, Istanbul Convention: the Saeima sent the returned law to its Foreign Affairs
+    # Committee, proposals due 2026-11-01 (facts/treaty-actions.md); the suite's today is later
+    viewer = signed_in("clerk")
+    api = viewer.get("/api/v1/cases/LV-ISTANBUL-2025").get_json()
+    [resume] = [t for t in api["available_triggers"] if t["trigger"] == "resume_reading"]
+    assert (resume["awaited_on"], resume["due_on"]) == ("2026-11-01", None)
+    page = html_of(viewer.get("/cases/LV-ISTANBUL-2025"))
+    step = page[page.index('id="step-resume_reading"') :]
+    step = step[: step.index("</summary>")]
+    assert "due on <strong>1 Nov 2026</strong>" in step and "overdue" in step
+    # an expected date, not the day it happened: the step's date field is left empty
+    assert re.search(
+        r'name="occurred_on"[^>]*value=""', page[page.index('id="step-resume_reading"') :]
+    )
