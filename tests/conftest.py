@@ -207,4 +207,4 @@ def cli(app):  # type: ignore[no-untyped-def]
 def all_cases(tracker: Tracker, **narrowed: Any) -> list[dict[str, Any]]:
     """Every case, practice ones too, as the cases list gives them (by reference); `narrowed`
     as the list's filters (treaty, country, stage...)."""
-    return list(every_case(tracker, CaseFilter(practice=True, **narrowed)))
+    return list(every_case(tracker, CaseFilter(practice=None, **narrowed)))

@@ -122,7 +122,9 @@ def cases_list(
     as_json: bool,
 ) -> None:
     """List every case, open or closed, that matches."""
-    where = case_list.CaseFilter(search, kind, treaty, country, stage, status, practice)
+    where = case_list.CaseFilter(
+        search, kind, treaty, country, stage, status, practice_filter(practice)
+    )
     rows = list(case_list.every_case(tracker_of(), where, sort))
     emit(rows) if as_json else print_cases(rows, click.echo)
 

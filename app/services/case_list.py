@@ -43,13 +43,13 @@ class CaseFilter:
     country: str | None = None
     stage: str | None = None
     status: str | None = None
-    practice: bool = False
+    practice: bool | None = False  # practice cases only (True), none (False) or both (None)
     stage_param: str = "stage"  # what the caller calls the stage filter (the API: also state)
 
     def apply(self, tracker: Tracker, query: Select[Any]) -> Select[Any]:
         registry = tracker.registry
-        if not self.practice:
-            query = query.where(Case.practice.is_(False))
+        if self.practice is not None:
+            query = query.where(Case.practice.is_(self.practice))
         if self.text:
             query = query.where(_matching(self.text))
         if self.kind:

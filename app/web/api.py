@@ -117,7 +117,7 @@ def list_cases() -> ResponseReturnValue:
         stage=asked.stage or asked.state,
         stage_param="stage" if asked.stage else "state",
         status=asked.status,
-        practice=_practice_asked(asked.practice),
+        practice=practice_filter(_practice_asked(asked.practice)),
     )
     found = case_list.search_cases(tracker_of(), where, asked.page, asked.per_page, asked.sort)
     return _listing("api.list_cases", found, found.items)

@@ -10,6 +10,7 @@ from app import tracker_of
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
 from app.services import case_list
+from app.services.paging import practice_filter
 from app.web.auth import requires
 from app.web.params import page_number
 
@@ -35,7 +36,7 @@ def _filter(chosen: dict[str, Any]) -> case_list.CaseFilter:
         country=value("country"),
         stage=value("stage"),
         status=value("status"),
-        practice=chosen["practice"],
+        practice=practice_filter(bool(chosen["practice"])),
     )
 
 
