@@ -3,6 +3,7 @@ stress tests (stdlib only: the client's own failures must not hide the server's)
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import secrets
@@ -98,7 +99,9 @@ def call(
     token: str | None = None,
     timeout: float = 30,
 ) -> Answer:
-    """GET (or POST `data` as JSON) and return the status and the decoded JSON (or text)."""
+    """GET (or POST `data` as JSON) and return the status and the decoded JSON (or text). An
+    answer cut off (a worker killed while it wrote it) raises ConnectionError, as a connection
+    reset does: every caller counts both as a lost call."""
     headers = {"Content-Type": "application/json"} if data is not None else {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -109,6 +112,8 @@ def call(
             return Answer(response.status, _decoded(response.read()))
     except urllib.error.HTTPError as exc:
         return Answer(exc.code, _decoded(exc.read()))
+    except http.client.HTTPException as exc:  # IncompleteRead: the body stopped short
+        raise ConnectionError(f"{url}: the answer was cut off ({exc!r})") from exc
 
 
 def _decoded(raw: bytes) -> Any:
