@@ -24,7 +24,8 @@ from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
 from app.persistence.models import Base
 from app.services import users
-from app.services.case_list import CaseFilter, every_case
+from app.services.case_filter import CaseFilter
+from app.services.case_list import every_case
 from app.services.context import Tracker
 from app.services.demo import seed_demo
 from app.services.users import create_user

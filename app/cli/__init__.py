@@ -37,7 +37,7 @@ from app.cli.users import users_group
 from app.domain.loader import load_registry
 from app.persistence import migrate
 from app.persistence.models import SYSTEM_ACTOR
-from app.services import audit, case_list, cases, demo, queries
+from app.services import audit, case_filter, case_list, cases, demo, queries
 from app.services.paging import practice_filter
 from app.services.views import workflow_json
 
@@ -105,7 +105,7 @@ def cases_open(
 @click.option("--treaty", help="Only cases under this treaty")
 @click.option("--country", help="Only cases of this country")
 @click.option("--stage", "--state", "stage", help="Only cases in this stage")
-@click.option("--status", type=click.Choice(case_list.STATUSES), help="Open or closed cases")
+@click.option("--status", type=click.Choice(case_filter.STATUSES), help="Open or closed cases")
 @click.option("--practice", is_flag=True, help="Include the practice cases")
 @click.option("--sort", type=click.Choice(sorted(case_list.SORTS)), default="reference")
 @json_option
@@ -122,7 +122,7 @@ def cases_list(
     as_json: bool,
 ) -> None:
     """List every case, open or closed, that matches."""
-    where = case_list.CaseFilter(
+    where = case_filter.CaseFilter(
         search, kind, treaty, country, stage, status, practice_filter(practice)
     )
     rows = list(case_list.every_case(tracker_of(), where, sort))

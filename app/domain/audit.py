@@ -87,13 +87,16 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first event whose stored hash or link does not match."""
+    """The first event whose stored hash or link does not match (or, with no case reference
+    and seq 0, a break of no one case's: the kept case counts)."""
 
     case_reference: str
     seq: int
     problem: str
 
     def __str__(self) -> str:
+        if not self.case_reference:
+            return self.problem
         return f"{self.case_reference} event {self.seq}: {self.problem}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from app.domain.definitions import Workflow
 from app.domain.errors import InvalidInput
 from app.domain.history import fold, steps_from_events
 from app.domain.projection import projection
-from app.persistence.models import Case, Event, User
+from app.persistence.models import COUNTED_BY, Case, CaseCount, Event, User
 from app.services.context import Tracker
 from app.services.documents import file_break
 from app.services.event_log import log_query, page_records, record_of, streamed_records
@@ -175,8 +176,9 @@ def _all_records(tracker: Tracker, where: EventFilter | None = None) -> Iterator
 
 
 def verify_audit(tracker: Tracker) -> AuditResult:
-    """Check, in one snapshot, every case's chain, its recorded head, and that its row's
-    projection equals the replay of its events; the result names the first break."""
+    """Check, in one snapshot, every case's chain, its recorded head, that its row's
+    projection equals the replay of its events, and that the kept case counts equal the case
+    rows; the result names the first break."""
     cases = events = 0
     with tracker.snapshot() as session:
         # The cases and the events, both by reference, read side by side a batch at a time.
@@ -188,7 +190,9 @@ def verify_audit(tracker: Tracker) -> AuditResult:
         records = streamed_records(session)
         chains = groupby(records, key=lambda r: r.case_reference)
         reference, chain = next(chains, (None, iter(())))
+        counted: Counter[tuple[Any, ...]] = Counter()
         for row in rows:
+            counted[tuple(getattr(row, c) for c in COUNTED_BY)] += 1
             found_chain = list(chain) if reference == row.reference else []
             if found_chain:
                 reference, chain = next(chains, (None, iter(())))
@@ -200,7 +204,28 @@ def verify_audit(tracker: Tracker) -> AuditResult:
             found = found or file_break(tracker.documents, found_chain)
             if found is not None:
                 return AuditResult(cases, events, found)
-    return AuditResult(cases, events, None)
+        return AuditResult(cases, events, _count_break(session, counted))
+
+
+def _count_break(session: Session, counted: Counter[tuple[Any, ...]]) -> ChainBreak | None:
+    """Where the kept case counts differ from the case rows, if they do."""
+    kept = {
+        tuple(row[:-1]): row[-1]
+        for row in session.execute(
+            select(*(getattr(CaseCount, c) for c in COUNTED_BY), CaseCount.cases)
+        )
+        if row[-1] != 0
+    }
+    for key in sorted(set(kept) | set(counted)):
+        if kept.get(key, 0) != counted[key]:
+            group = ", ".join(f"{c} {v!r}" for c, v in zip(COUNTED_BY, key, strict=True))
+            return ChainBreak(
+                "",
+                0,
+                f"the case counts hold {kept.get(key, 0)} cases of {group}; the case rows "
+                f"{counted[key]} (the counts were changed behind the application's back)",
+            )
+    return None
 
 
 def _projection_break(

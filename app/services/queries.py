@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
-from app.domain.countries import check_country
 from app.domain.errors import InvalidInput
 from app.domain.projection import next_date
 from app.persistence.models import Case, Event
+from app.services.case_filter import CaseFilter, count_cases, one_of
 from app.services.context import Tracker
 from app.services.event_log import log_query, page_records
 from app.services.paging import Page
@@ -40,34 +40,6 @@ def _check_past(tracker: Tracker, as_of: date | None) -> None:
             "rebuilds the past, it does not forecast",
             field="as_of",
         )
-
-
-def _filtered(
-    tracker: Tracker,
-    query: Select[Case],
-    treaty: str | None,
-    country: str | None,
-    stage: str | None = None,
-) -> Select[Case]:
-    """Checked filters on cases: unknown values are refused, naming what exists."""
-    if treaty:
-        query = query.where(Case.treaty == tracker.registry.treaty(treaty).code)
-    if country:
-        query = query.where(Case.country == check_country(country))
-    if stage:
-        _check_stage(tracker, stage, "stage")
-    return query
-
-
-def _check_stage(tracker: Tracker, state: str, field: str) -> str:
-    stages = tracker.registry.stages()
-    if state not in stages:
-        raise InvalidInput(
-            f"{field}: {state!r} is not a stage of any workflow; stages: "
-            f"{', '.join(sorted(stages))}",
-            field=field,
-        )
-    return state
 
 
 def case_summary(row: Case) -> dict[str, Any]:
@@ -145,32 +117,35 @@ def pending_page(
     per_page: int | None = 50,
     sort: str = "date",
     practice: bool | None = None,
+    count_up_to: int | None = None,
 ) -> PendingPage:
     """A page of `pending` (all of it when `per_page` is None), sorted by date or reference,
-    of the practice cases or the others only when `practice` says so. Today's list reads the
-    cases' projections: a page costs the same at 100 or 100,000 cases."""
+    of the practice cases or the others only when `practice` says so; its total counts at
+    most `count_up_to` cases when that is given. Today's list reads the cases' projections
+    and their kept counts: a page costs the same at 100 or 100,000 cases."""
     _check_past(tracker, as_of)
     if sort not in SORTS:
         raise InvalidInput(f"sort: {sort!r} is not one of {', '.join(SORTS)}", field="sort")
-    query = _filtered(tracker, select(Case), treaty, country, stage)
-    if practice is not None:
-        query = query.where(Case.practice.is_(practice))
+    where = CaseFilter(treaty=treaty, country=country, practice=practice)
     if as_of is not None:
-        found = _pending_as_of(tracker, query.order_by(Case.reference), as_of, stage, sort)
+        if stage:  # the stage on `as_of`, from the replay
+            one_of("stage", stage, tracker.registry.stages())
+        query = where.apply(tracker, select(Case)).order_by(Case.reference)
+        found = _pending_as_of(tracker, query, as_of, stage, sort)
         start = (page - 1) * (per_page or 0)
         items = found[start : start + per_page] if per_page else found
         return PendingPage(items, len(found), page, per_page or max(1, len(found)))
-    query = query.where(Case.final == false())
-    if stage is not None:
-        query = query.where(Case.state == stage)
+    where = replace(where, stage=stage, status="open")
+    query = where.apply(tracker, select(Case))
     if due_by is not None:
         query = query.where(Case.next_on <= due_by)
-    order: tuple[Any, ...] = (Case.reference,) if sort == "reference" else _BY_DATE
-    if due_by is not None and sort != "reference":
-        order = _BY_DATE[1:]  # every row has a date: without the undated-last term an index
-        # gives the order (with it, SQLite sorts every due case for a page of them)
+    order = (Case.reference,) if sort == "reference" else _by_date(due_by, practice)
     with tracker.snapshot() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        if due_by is None and count_up_to is None:
+            total = count_cases(tracker, session, where)
+        else:
+            counted = query.with_only_columns(Case.id).limit(count_up_to).subquery()
+            total = session.scalar(select(func.count()).select_from(counted)) or 0
         rows = query.order_by(*order)
         if per_page is not None:
             rows = rows.offset((page - 1) * per_page).limit(per_page)
@@ -178,7 +153,14 @@ def pending_page(
     return PendingPage(items, total, page, per_page or max(1, total))
 
 
-_BY_DATE = (Case.next_on.is_(None), Case.next_on, Case.practice, Case.reference)
+def _by_date(due_by: date | None, practice: bool | None) -> tuple[Any, ...]:
+    """The soonest date first, the undated last, the real cases before the practice ones on
+    a day when both are listed; read in the order of an index: ix_cases_pending_by_date
+    (without a practice term: one kind listed), ix_cases_final_next_on_practice (due by a
+    date: every row has one, so no undated-last term)."""
+    undated_last = () if due_by is not None else (Case.next_on.is_(None),)
+    real_first = (Case.practice,) if practice is None else ()
+    return (*undated_last, Case.next_on, *real_first, Case.reference)
 
 
 def _pending_as_of(

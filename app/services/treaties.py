@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from app.persistence.models import Case
+from app.persistence.models import CaseCount
 from app.services.context import Tracker
 
 
@@ -19,11 +19,15 @@ class CaseCounts:
 
 
 def case_counts(tracker: Tracker) -> dict[str, CaseCounts]:
-    """Cases per treaty code, in one grouped query."""
+    """Cases per treaty code, from the kept counts."""
     query = (
-        select(Case.treaty, func.count(), func.count().filter(Case.final.is_(False)))
-        .where(Case.practice.is_(False))
-        .group_by(Case.treaty)
+        select(
+            CaseCount.treaty,
+            func.sum(CaseCount.cases),
+            func.coalesce(func.sum(CaseCount.cases).filter(CaseCount.final.is_(False)), 0),
+        )
+        .where(CaseCount.practice.is_(False))
+        .group_by(CaseCount.treaty)
     )
     with tracker.snapshot() as session:
         return {code: CaseCounts(total, open_) for code, total, open_ in session.execute(query)}

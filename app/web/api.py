@@ -18,7 +18,7 @@ from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.engine import diagram_source
 from app.domain.errors import Conflict, DomainError, DuplicateCase, InvalidInput
-from app.services import audit, case_list, cases, labels, queries, tokens
+from app.services import audit, case_filter, case_list, cases, labels, queries, tokens
 from app.services.auth import SessionUser
 from app.services.paging import Page, practice_filter
 from app.services.views import load_case, workflow_json
@@ -109,7 +109,7 @@ def _practice_asked(flag: str | None) -> bool:
 @bp.get("/cases")
 def list_cases() -> ResponseReturnValue:
     asked = query(CaseQuery)
-    where = case_list.CaseFilter(
+    where = case_filter.CaseFilter(
         text=asked.q,
         kind=asked.kind,
         treaty=asked.treaty,

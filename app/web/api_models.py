@@ -310,8 +310,8 @@ class WorkflowList(Paged):
 
 
 class Break(Answer):
-    case: str
-    seq: int
+    case: str = Field(description="the case's reference; empty for a break of the case counts")
+    seq: int = Field(description="the event's number in its case; 0 for the case counts")
     problem: str
 
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from app.services.case_filter import STATUSES
 from app.services.case_list import SORTS as CASE_SORTS
-from app.services.case_list import STATUSES
 from app.services.queries import SORTS as PENDING_SORTS
 from app.web.params import INT_MAX, MAX_PAGE
 

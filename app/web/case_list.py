@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from app import tracker_of
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
-from app.services import case_list
+from app.services import case_filter, case_list
 from app.services.paging import practice_filter
 from app.web.auth import requires
 from app.web.params import page_number
@@ -25,11 +25,11 @@ def _chosen() -> dict[str, Any]:
     return chosen
 
 
-def _filter(chosen: dict[str, Any]) -> case_list.CaseFilter:
+def _filter(chosen: dict[str, Any]) -> case_filter.CaseFilter:
     def value(key: str) -> str | None:
         return str(chosen[key]) or None
 
-    return case_list.CaseFilter(
+    return case_filter.CaseFilter(
         text=value("q"),
         kind=value("kind"),
         treaty=value("treaty"),
@@ -45,7 +45,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
     registry = tracker.registry
     stages = {id: stage.label for id, stage in registry.stages().items()}
     kinds = sorted({w.kind for w in registry.workflows.values()})
-    countries = [(c, country_name(c)) for c in case_list.case_countries(tracker)]
+    countries = [(c, country_name(c)) for c in case_filter.case_countries(tracker)]
     return {
         "kind": [(k, k.replace("_", " ")) for k in kinds],
         "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],

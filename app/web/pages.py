@@ -10,7 +10,7 @@ from app import tracker_of
 from app.domain.clock import parse_date
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
-from app.services import case_list, labels, queries, reports
+from app.services import case_filter, labels, queries, reports
 from app.services.paging import practice_filter
 from app.web.auth import requires
 from app.web.params import page_number
@@ -29,7 +29,7 @@ def optional_date(name: str) -> date | None:
 def _choices() -> dict[str, list[tuple[str, str]]]:
     registry = tracker_of().registry
     stages = {id: stage.label for id, stage in registry.stages().items()}
-    countries = case_list.case_countries(tracker_of())
+    countries = case_filter.case_countries(tracker_of())
     return {
         "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
         "country": sorted(((c, country_name(c)) for c in countries), key=lambda c: c[1]),

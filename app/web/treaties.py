@@ -9,7 +9,7 @@ from app import tracker_of
 from app.domain.definitions import Treaty
 from app.domain.errors import DomainError, NotFound
 from app.domain.loader import Registry
-from app.services import case_list, timeline, treaties
+from app.services import case_filter, case_list, timeline, treaties
 from app.web.auth import requires
 from app.web.params import page_number
 from app.web.timeline import render_timeline
@@ -88,7 +88,7 @@ def show(code: str) -> tuple[str, int]:
         abort(404)
     found, error, chart = None, None, None
     try:
-        where = case_list.CaseFilter(treaty=treaty.code)
+        where = case_filter.CaseFilter(treaty=treaty.code)
         page = page_number(request.args.get("page"))
         found = case_list.search_cases(tracker, where, page, PER_PAGE, "reference")
         references = [c["reference"] for c in found.items]
