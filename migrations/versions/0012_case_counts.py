@@ -65,8 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(*COUNTED_BY, name=op.f("pk_case_counts")),
     )
     op.execute(
-        f"INSERT INTO {TABLE} ({_KEY}, cases) SELECT {_KEY}, count(*) FROM cases "
-        f"GROUP BY {_KEY}"
+        f"INSERT INTO {TABLE} ({_KEY}, cases) SELECT {_KEY}, count(*) FROM cases GROUP BY {_KEY}"
     )
     create_triggers()
     op.drop_index("ix_cases_practice_country", table_name="cases")
