@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -165,7 +166,11 @@ class Transition:
     date_note: str = ""
 
     def evidence_field(self, key: str) -> EvidenceField | None:
-        return next((f for f in self.evidence if f.key == key), None)
+        return self._fields.get(key)
+
+    @cached_property
+    def _fields(self) -> dict[str, EvidenceField]:
+        return {f.key: f for f in reversed(self.evidence)}  # the first of a key
 
     def parse_evidence(self, raw: Mapping[str, object]) -> dict[str, Any]:
         """Check evidence against this transition: known keys, required ones present, types."""
@@ -272,5 +277,9 @@ class Workflow:
 
     def digest(self) -> str:
         """SHA-256 of the definition: equal digests, equal workflows."""
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
         canonical = json.dumps(self.definition, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +157,20 @@ class Registry:
 
     def stages(self) -> dict[str, Stage]:
         """Every stage id of every workflow, for filters and labels across cases."""
+        return self._stages
+
+    @cached_property
+    def _stages(self) -> dict[str, Stage]:
         return {s.id: s for w in self.workflows.values() for s in w.stages.values()}
+
+    @cached_property
+    def step_labels(self) -> dict[str, str]:
+        """Every step's trigger with its most common label across the workflows."""
+        wordings: dict[str, Counter[str]] = {}
+        for flow in self.workflows.values():
+            for t in flow.transitions:
+                wordings.setdefault(t.trigger, Counter())[t.label] += 1
+        return {trigger: count.most_common(1)[0][0] for trigger, count in wordings.items()}
 
     def default_workflow(self, country: str, treaty: str) -> Workflow:
         """The country's own procedure for the treaty where one exists, else the generic one."""

@@ -124,7 +124,8 @@ class Case(Base):
     )
 
     __table_args__ = (
-        Index("ix_cases_final_next_on_practice", "final", "next_on", "practice"),
+        # the cases due by a date in the pending list's order, counted from the index alone
+        Index("ix_cases_due_by_date", "final", "next_on", "reference", "practice"),
         # the pending list's order, read from the index (queries.pending_page: _BY_DATE)
         Index(
             "ix_cases_pending_by_date",

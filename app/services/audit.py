@@ -21,7 +21,13 @@ from app.domain.projection import projection
 from app.persistence.models import COUNTED_BY, Case, CaseCount, Event, User
 from app.services.context import Tracker
 from app.services.documents import file_break
-from app.services.event_log import log_query, page_records, record_of, streamed_records
+from app.services.event_log import (
+    log_query,
+    log_rows,
+    page_records,
+    record_of,
+    streamed_records,
+)
 from app.services.labels import CaseLabels, EventWords, labelled, workflows_of
 from app.services.spreadsheet import csv_lines, safe_cell
 
@@ -136,7 +142,7 @@ def browse_events(
         (Event.recorded_at, Event.id) if forward else (Event.recorded_at.desc(), Event.id.desc())
     )
     with tracker.snapshot() as session:
-        rows = list(session.execute(query.order_by(*order).limit(per_page + 1)))
+        rows = list(log_rows(session, query.order_by(*order).limit(per_page + 1)))
         more = len(rows) > per_page
         records = page_records(session, rows[:per_page]) if documents else map(record_of, rows)
         found = [(record, row.id) for record, row in zip(records, rows, strict=False)]

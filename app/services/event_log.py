@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import CursorResult, Row, Select, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -34,6 +34,12 @@ def log_query() -> Select[Any]:
         .join(Case, Event.case_id == Case.id)
         .join(User, Event.actor_id == User.id)
     )
+
+
+def log_rows(session: Session, query: Select[Any]) -> CursorResult[Any]:
+    """The rows of a narrowed `log_query`, read past the ORM (which spent a third of a case
+    page of 200 events on rows that are plain columns)."""
+    return session.connection().execute(query)
 
 
 def record_of(row: Row[Any]) -> EventRecord:

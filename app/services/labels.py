@@ -4,7 +4,6 @@ these are for reading beside them."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,12 +108,5 @@ def words_of_events(
 def step_choices(registry: Registry) -> list[tuple[str, str]]:
     """Every step id with its most common label across the workflows, by label: the choices
     of a filter that keeps the id in the address."""
-    wordings: dict[str, Counter[str]] = {}
-    for flow in registry.workflows.values():
-        for t in flow.transitions:
-            wordings.setdefault(t.trigger, Counter())[t.label] += 1
-    labels: Mapping[str, str] = {
-        **{trigger: count.most_common(1)[0][0] for trigger, count in wordings.items()},
-        **RECORDED_BY_THE_TRACKER,
-    }
+    labels: Mapping[str, str] = {**registry.step_labels, **RECORDED_BY_THE_TRACKER}
     return sorted(labels.items(), key=lambda item: (item[1].lower(), item[0]))

@@ -16,7 +16,7 @@ from app.domain.projection import next_date
 from app.persistence.models import Case, Event
 from app.services.case_filter import CaseFilter, count_cases, one_of
 from app.services.context import Tracker
-from app.services.event_log import log_query, page_records
+from app.services.event_log import log_query, log_rows, page_records
 from app.services.paging import Page
 from app.services.recording import to_record
 from app.services.views import CaseRecord, CaseView, build_view, load_case, projected_view
@@ -27,7 +27,7 @@ def get_case(tracker: Tracker, reference: str, as_of: date | None = None) -> Cas
     _check_past(tracker, as_of)
     with tracker.snapshot() as session:
         row = load_case(session, reference)
-        events = session.execute(log_query().where(Event.case_id == row.id).order_by(Event.seq))
+        events = log_rows(session, log_query().where(Event.case_id == row.id).order_by(Event.seq))
         records = list(page_records(session, events))
         return build_view(tracker, session, row, records, as_of)
 
@@ -156,7 +156,7 @@ def pending_page(
 def _by_date(due_by: date | None, practice: bool | None) -> tuple[Any, ...]:
     """The soonest date first, the undated last, the real cases before the practice ones on
     a day when both are listed; read in the order of an index: ix_cases_pending_by_date
-    (without a practice term: one kind listed), ix_cases_final_next_on_practice (due by a
+    (without a practice term: one kind listed), ix_cases_due_by_date (due by a
     date: every row has one, so no undated-last term)."""
     undated_last = () if due_by is not None else (Case.next_on.is_(None),)
     real_first = (Case.practice,) if practice is None else ()

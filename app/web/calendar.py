@@ -6,10 +6,8 @@ API token in its address; that address is a secret, hence no-store and no-referr
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, timedelta
-from threading import Lock
 
 from flask import Blueprint, current_app, request, stream_with_context
 from werkzeug.wrappers import Response
@@ -23,6 +21,7 @@ from app.services.calendar import (
     default_window,
 )
 from app.services.tokens import token_user
+from app.web.kept import Kept
 from app.web.links import absolute_url, public_base
 
 bp = Blueprint("calendar", __name__)
@@ -98,23 +97,15 @@ def _etag(version: str) -> str:
 
 
 class RenderedFeeds:
-    """The feeds rendered lately, by ETag, the most recently used last, within `budget`
-    bytes: a calendar program asks for the same address again and again, and the same ETag
-    means the same bytes."""
+    """The feeds rendered lately, by ETag, within `budget` bytes: a calendar program asks for
+    the same address again and again, and the same ETag means the same bytes."""
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = Lock()
+        self._bodies: Kept[str, bytes] = Kept(budget)
 
     def get(self, etag: str) -> bytes | None:
         """The body rendered for `etag`, if it is still kept."""
-        with self._lock:
-            body = self._bodies.get(etag)
-            if body is not None:
-                self._bodies.move_to_end(etag)
-            return body
+        return self._bodies.get(etag)
 
     def keeping(self, etag: str, pieces: Iterable[bytes]) -> Iterator[bytes]:
         """`pieces` as they come; once they have all come, their body is kept as `etag`'s
@@ -124,18 +115,11 @@ class RenderedFeeds:
         for piece in pieces:
             yield piece
             size += len(piece)
-            kept = kept if kept is not None and size <= self.budget else None
+            kept = kept if kept is not None and size <= self._bodies.budget else None
             if kept is not None:
                 kept.append(piece)
         if kept is not None:
-            self._keep(etag, b"".join(kept))
-
-    def _keep(self, etag: str, body: bytes) -> None:
-        with self._lock:
-            self._size += len(body) - len(self._bodies.pop(etag, b""))
-            self._bodies[etag] = body
-            while self._size > self.budget:
-                self._size -= len(self._bodies.popitem(last=False)[1])
+            self._bodies.keep(etag, b"".join(kept))
 
 
 def _window(default: Window) -> Window | str:

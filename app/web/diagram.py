@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from app.domain.definitions import Transition, Workflow
+from app.web.kept import Kept
 
 Step = tuple[str, str, str]
 BOX_X, BOX_W, LINE_X, PAD, MIN_W = 12, 250, 32, 12, 640
@@ -264,6 +265,15 @@ class _Diagram:
         )
 
 
+_DRAWN: Kept[tuple[object, ...], Markup] = Kept(4 * 2**20)  # the same few per workflow
+
+
 def render_diagram(workflow: Workflow, current: str | None, taken: Sequence[Step]) -> Markup:
-    """An inline SVG of the workflow, marking the current stage and the path the case took."""
-    return Markup(_Diagram(workflow, current, taken).svg())
+    """An inline SVG of the workflow, marking the current stage and the path the case took:
+    laid out once for each workflow, stage and path, then kept."""
+    key = (workflow.name, workflow.digest(), current, tuple(taken))
+    drawn = _DRAWN.get(key)
+    if drawn is None:
+        drawn = Markup(_Diagram(workflow, current, taken).svg())
+        _DRAWN.keep(key, drawn)
+    return drawn
