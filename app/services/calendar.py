@@ -114,9 +114,14 @@ def calendar_version(tracker: Tracker, window: Window, include_practice: bool = 
         f"{tracker.today()} {window.first} {window.last} {include_practice}".encode()
     )
     with tracker.snapshot() as session:
-        for case_id, version, practice in session.connection().execute(_VERSIONS, _bounds(window)):
-            if include_practice or not practice:
-                digest.update(b"%d:%d;" % (case_id, version))
+        rows = session.connection().execute(_VERSIONS, _bounds(window)).all()  # one fetch
+    # (the practice flag filtered here: in the query, it led SQLite to read every case by
+    # the practice index instead of the window's three date indexes)
+    digest.update(
+        b"".join(
+            [b"%d:%d;" % (i, v) for i, v, practice in rows if include_practice or not practice]
+        )
+    )
     return digest.hexdigest()
 
 
