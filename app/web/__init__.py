@@ -21,11 +21,11 @@ from app.web import (
     audit,
     auth,
     calendar,
-    case_events,
     case_list,
     cases,
     documents,
     format,
+    fragments,
     groups,
     imports,
     openapi,
@@ -85,7 +85,7 @@ def register(app: Flask) -> None:
         app.register_blueprint(blueprint)
     format.register(app)
     row_links.register(app)
-    case_events.register(app)
+    fragments.register(app)
     app.context_processor(_layout_context)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
