@@ -77,6 +77,9 @@ class User(Base):
     session_token: Mapped[str | None] = mapped_column(String(64))
 
 
+POLLED = ("id", "version", "practice")  # what a calendar's poll reads (services/calendar.py)
+
+
 class Case(Base):
     __tablename__ = "cases"
 
@@ -101,9 +104,9 @@ class Case(Base):
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     began_on: Mapped[date | None] = mapped_column(Date)
-    deposited_on: Mapped[date | None] = mapped_column(Date, index=True)  # the calendar's window
+    deposited_on: Mapped[date | None] = mapped_column(Date)
     period_ends_on: Mapped[date | None] = mapped_column(Date)
-    effective_on: Mapped[date | None] = mapped_column(Date, index=True)  # the calendar's window
+    effective_on: Mapped[date | None] = mapped_column(Date)
     effective_basis: Mapped[str | None] = mapped_column(Text)
     next_on: Mapped[date | None] = mapped_column(Date)
     next_what: Mapped[str | None] = mapped_column(Text)
@@ -125,7 +128,11 @@ class Case(Base):
 
     __table_args__ = (
         # the cases due by a date in the pending list's order, counted from the index alone
-        Index("ix_cases_due_by_date", "final", "next_on", "reference", "practice"),
+        # (with the calendar's next dates: see below)
+        Index("ix_cases_due_by_date", "final", "next_on", "reference", *POLLED),
+        # the calendar's window: a feed's poll reads the versions of its cases from these
+        Index("ix_cases_deposited_on", "deposited_on", *POLLED),
+        Index("ix_cases_effective_on", "effective_on", *POLLED),
         # the pending list's order, read from the index (queries.pending_page: _BY_DATE)
         Index(
             "ix_cases_pending_by_date",

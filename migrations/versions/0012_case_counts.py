@@ -1,4 +1,5 @@
-"""case counts kept by the database: per treaty, kind, country, stage, open or final, practice
+"""case counts kept by the database (per treaty, kind, country, stage, open or final,
+practice); indexes that give the lists their order and a calendar's poll its versions
 
 Revision ID: 0012
 Revises: 0011
@@ -11,7 +12,11 @@ restore, a later migration's SQL) moves the counts in the same transaction; the 
 filled from the case rows here. The two indexes that served those counts go (one on the
 practice flag alone takes their other job, the log's practice filter); the pending list's
 date order loses its practice term, which kept SQLite from reading a page of the (default)
-real cases in index order, and the cases due by a date get theirs read in order too.
+real cases in index order, and the cases due by a date get theirs read in order too. The
+calendar's window indexes (deposit, effective date, next date) carry each case's id, version
+and practice flag: a feed's poll reads them from the indexes instead of 3,500 case rows for a
+week at 100,000 cases (7 ms -> 2 ms); an advance rewrites the three entries, within the noise
+of its benchmark.
 
 A later migration that rebuilds `cases` with SQLite's batch mode drops its triggers: it must
 create them again (`create_triggers`).
@@ -30,6 +35,8 @@ depends_on = None
 TABLE = "case_counts"
 COUNTED_BY = ("treaty", "kind", "country", "state", "final", "practice")
 _KEY = ", ".join(COUNTED_BY)
+POLLED = ("id", "version", "practice")
+WINDOW = ("deposited_on", "effective_on")
 
 
 def _changed(differs: str) -> str:
@@ -77,9 +84,14 @@ def upgrade() -> None:
         "cases",
         ["final", sa.text("(next_on IS NULL)"), "next_on", "reference"],
     )
-    # the cases due by a date (the dashboard's, the sweep's) in that order, from one index
+    # the cases due by a date (the dashboard's, the sweep's) in that order, from one index;
+    # a calendar's poll reads its window's case versions from the date indexes alone
     op.drop_index("ix_cases_final_next_on_practice", table_name="cases")
-    op.create_index("ix_cases_due_by_date", "cases", ["final", "next_on", "reference", "practice"])
+    due = ["final", "next_on", "reference", *POLLED]
+    op.create_index("ix_cases_due_by_date", "cases", due)
+    for column in WINDOW:
+        op.drop_index(f"ix_cases_{column}", table_name="cases")
+        op.create_index(f"ix_cases_{column}", "cases", [column, *POLLED])
 
 
 def create_triggers() -> None:
@@ -118,6 +130,9 @@ def create_triggers() -> None:
 
 
 def downgrade() -> None:
+    for column in WINDOW:
+        op.drop_index(f"ix_cases_{column}", table_name="cases")
+        op.create_index(f"ix_cases_{column}", "cases", [column])
     op.drop_index("ix_cases_due_by_date", table_name="cases")
     op.create_index("ix_cases_final_next_on_practice", "cases", ["final", "next_on", "practice"])
     op.drop_index("ix_cases_pending_by_date", table_name="cases")
