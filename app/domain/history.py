@@ -68,6 +68,12 @@ def steps_from_events(events: Iterable[EventRecord]) -> list[Step]:
     return list(steps.values())
 
 
+def given_began_on(events: Sequence[EventRecord]) -> date | None:
+    """The day the opener gave for the procedure's start, from the case's opening event."""
+    given = events[0].evidence.get("began_on") if events and events[0].trigger == OPEN else None
+    return date.fromisoformat(given) if given else None
+
+
 def corrected(step: Step, correction_seq: int, changes: dict[str, Any]) -> Step:
     """`step` with a correction's changes: its date, evidence keys (None drops one), comment."""
     span = parse_span(changes["occurred_on"]) if "occurred_on" in changes else step.span

@@ -5,13 +5,15 @@ transaction as each event, and `audit verify` checks it against the replay of th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
+from app.domain.audit import EventRecord
 from app.domain.case import CaseState
 from app.domain.definitions import Workflow
-from app.domain.history import due_transitions
+from app.domain.history import due_transitions, fold, given_began_on, steps_from_events
 
 DEFERRED = "notice period ends; an armed conflict is recorded, so the effect is deferred"
 
@@ -75,6 +77,16 @@ def projection(flow: Workflow, state: CaseState) -> dict[str, Any]:
         "next_what": upcoming.what if upcoming else None,
         "next_trigger": upcoming.trigger if upcoming else None,
         "clock_state": state_json(state),
+    }
+
+
+def replayed(flow: Workflow, events: Sequence[EventRecord]) -> dict[str, Any]:
+    """The case row's columns that follow from its events: the projection of their replay,
+    how many there are, and the start its opener gave."""
+    return {
+        **projection(flow, fold(flow, steps_from_events(events))),
+        "event_count": len(events),
+        "given_began_on": given_began_on(events),
     }
 
 

@@ -92,6 +92,9 @@ class Case(Base):
     practice: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The day the opener gave for the procedure's start (the opening event's `began_on`): the
+    # case's "began" until a step dates it. `audit verify` checks it against the opening.
+    given_began_on: Mapped[date | None] = mapped_column(Date)
     # The day the treaty entered into force for the State, where its clause bars early notice
     # (Paris Agreement Art. 28(1)); given when the case is opened, read by the deposit.
     in_force_since: Mapped[date | None] = mapped_column(Date)

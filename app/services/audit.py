@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from app.domain.audit import ChainBreak, EventRecord, from_utc_iso, utc_iso, verify_chain
 from app.domain.definitions import Workflow
 from app.domain.errors import InvalidInput
-from app.domain.history import fold, steps_from_events
-from app.domain.projection import projection
+from app.domain.projection import replayed
 from app.persistence.models import COUNTED_BY, Case, CaseCount, Event, User
 from app.services.context import Tracker
 from app.services.documents import file_break
@@ -239,9 +238,7 @@ def _projection_break(
 ) -> ChainBreak | None:
     """Where the case row's projection differs from the replay of its events, if it does."""
     flow = tracker.case_workflow(session, row.workflow, row.workflow_version)
-    replayed = projection(flow, fold(flow, steps_from_events(chain)))
-    replayed["event_count"] = len(chain)
-    for column, value in replayed.items():
+    for column, value in replayed(flow, chain).items():
         if getattr(row, column) != value:
             return ChainBreak(
                 row.reference,

@@ -12,7 +12,6 @@ opened or recorded there, and the step says so.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ from app.domain.definitions import (
 from app.domain.errors import DomainError, NotAllowed
 from app.persistence.models import Case, User
 from app.services.context import Tracker
-from app.services.recording import case_workflow, opening_record, projected_state
+from app.services.recording import case_workflow, projected_state
 
 # The kinds of case after which the State is no longer a party, or is one again.
 LEFT = ("withdrawal", "cessation")
@@ -109,15 +108,8 @@ def _open_other(tracker: Tracker, session: Session, user: User, row: Case, treat
         f"The date follows the {source.short_name}'s, recorded here when its Depositary "
         "receives that notice."
     )
-    began = projected_state(row).began_on or _began_on_opening(session, row) or row.opened_on
+    began = projected_state(row).began_on or row.given_began_on or row.opened_on
     return open_in(tracker, session, user, replace(opening, began_on=began, note=note))
-
-
-def _began_on_opening(session: Session, row: Case) -> date | None:
-    """The day the opener said the procedure began, before any step gives it."""
-    opening = opening_record(session, row)
-    began = opening.evidence.get("began_on") if opening is not None else None
-    return date.fromisoformat(began) if began else None
 
 
 def deposit_note(

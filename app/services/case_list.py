@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidInput
@@ -17,10 +17,11 @@ from app.services.paging import Page
 from app.services.queries import case_summary
 from app.services.spreadsheet import csv_chunks
 
+_BEGAN = func.coalesce(Case.began_on, Case.given_began_on)  # a step's date, else the opener's
 SORTS: dict[str, tuple[Any, ...]] = {
     "reference": (Case.reference,),
     "country": (Case.country, Case.reference),
-    "began": (Case.began_on.is_(None), Case.began_on.desc(), Case.reference),
+    "began": (_BEGAN.is_(None), _BEGAN.desc(), Case.reference),
     "effective": (Case.effective_on.is_(None), Case.effective_on.desc(), Case.reference),
     "next": (Case.next_on.is_(None), Case.next_on, Case.reference),
 }

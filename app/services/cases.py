@@ -41,7 +41,6 @@ from app.services.recording import (
     check_version,
     event_records,
     now,
-    opening_record,
     projected_state,
     record_event,
     record_events,
@@ -183,6 +182,7 @@ def new_case(tracker: Tracker, session: Session, user: User, opening: Opening) -
         note=opening.note.strip(),
         opened_by=user,
         state=flow.initial,
+        given_began_on=opening.began_on,
         in_force_since=opening.in_force_since,
     )
     evidence: dict[str, Any] = {"workflow": flow.name, "workflow_version": flow.version}
@@ -279,10 +279,8 @@ def advance(
         new = NewStep(trigger, span, comment, evidence, tuple(f.ref for f in files))
         recorded = record_cascading(tracker, session, writing, user, new)
         store_files(tracker, files)
-        # the opening says when the procedure began only while no step does (never, after one)
-        opening = opening_record(session, row) if writing.state.began_on is None else None
         session.flush()  # the case's version moves at the flush: the answer must say so
-        view = projected_view(tracker, session, row, opening, recorded)
+        view = projected_view(tracker, session, row, recorded)
         return _answered(session, view, idempotency)
 
 

@@ -72,12 +72,6 @@ def document_ref(row: EventDocument) -> DocumentRef:
     return DocumentRef(row.sha256, row.name, row.media_type, row.size)
 
 
-def opening_record(session: Session, case: Case) -> EventRecord | None:
-    """The case's first event, its opening (what the opener said of the procedure)."""
-    event = session.scalar(select(Event).where(Event.case_id == case.id, Event.seq == 1))
-    return None if event is None else to_record(case.reference, event)
-
-
 def record_event(
     session: Session,
     row: Case,

@@ -89,6 +89,7 @@ class CaseRecord:
     final: bool
     practice: bool
     began_on: date | None
+    given_began_on: date | None  # the day the opener gave, until a step dates the start
     deposited_on: date | None
     deposited_until: str | None  # the latest day of a receipt known only within bounds
     effective_on: date | None
@@ -105,7 +106,7 @@ class CaseRecord:
             reference=row.reference, country=row.country, treaty=row.treaty,
             workflow=row.workflow, workflow_version=row.workflow_version, kind=row.kind,
             state=row.state, final=row.final, practice=row.practice, began_on=row.began_on,
-            deposited_on=row.deposited_on,
+            given_began_on=row.given_began_on, deposited_on=row.deposited_on,
             deposited_until=row.clock_state.get("deposited_until"),
             effective_on=row.effective_on, next_on=row.next_on, version=row.version,
             opened_on=row.opened_on, opened_by=row.opened_by.name, note=row.note,
@@ -124,7 +125,7 @@ class CaseRecord:
             "state": self.state,
             "final": self.final,
             "practice": self.practice,
-            "began": _iso(self.began_on),
+            "began": _iso(self.began_on or self.given_began_on),
             "deposited": _iso(self.deposited_on),
             "deposited_until": self.deposited_until,
             "effective": _iso(self.effective_on),
@@ -146,7 +147,6 @@ class CaseView:
     history: tuple[EventRecord, ...] | None
     steps: tuple[Step, ...] = ()
     as_of: date | None = None
-    opening: EventRecord | None = None
     recorded: EventRecord | None = None
     # The country's cases under a treaty this one's withdrawal also covers, or that covers
     # this one (UNFCCC and Paris Agreement, Paris Art. 28(3)): (reference, treaty, why).
@@ -187,8 +187,8 @@ class CaseView:
         the opener gave; None when neither is known yet."""
         if self.state.began_on is not None:
             return self.state.began_on, "first step"
-        given = self.opening.evidence.get("began_on") if self.opening else None
-        return (date.fromisoformat(given), "given when the case was opened") if given else None
+        given = self.case.given_began_on
+        return (given, "given when the case was opened") if given else None
 
     def notice_allowed_from(self) -> date | None:
         """The first day a notice may be given, where the clause bars early notice."""
@@ -281,10 +281,9 @@ def build_view(
     if as_of is not None:
         steps = [s for s in steps if s.span.earliest <= as_of]
         records = [r for r in records if r.occurred_on <= as_of]
-    opening = next((r for r in records if r.trigger == OPEN), None)
     view = _view(row, workflow, fold(workflow, steps))
     return replace(
-        view, history=tuple(records), steps=tuple(steps), as_of=as_of, opening=opening,
+        view, history=tuple(records), steps=tuple(steps), as_of=as_of,
         linked=linked_cases(tracker, session, row),
     )  # fmt: skip
 
@@ -312,13 +311,12 @@ def projected_view(
     tracker: Tracker,
     session: Session,
     row: Case,
-    opening: EventRecord | None = None,
     recorded: EventRecord | None = None,
 ) -> CaseView:
     """The case as its row's projection has it, without its history: lists, pending steps,
     calendars and the answer to a write read this, no event but the ones given."""
     workflow = tracker.case_workflow(session, row.workflow, row.workflow_version)
-    return replace(_view(row, workflow, projected_state(row)), opening=opening, recorded=recorded)
+    return replace(_view(row, workflow, projected_state(row)), recorded=recorded)
 
 
 def _view(row: Case, workflow: Workflow, state: CaseState) -> CaseView:

@@ -188,7 +188,10 @@ class Listed(CaseNames):
     state: str
     final: bool = Field(description="whether the case has reached a final stage")
     practice: bool
-    began: date | None = Field(description="when the procedure began (its first step)")
+    began: date | None = Field(
+        description="when the procedure began: its first step, else the day given when the case "
+        "was opened"
+    )
     deposited: date | None = Field(
         description="the depositary's receipt (its earliest day when known only within bounds)"
     )

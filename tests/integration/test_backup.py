@@ -301,6 +301,25 @@ def test_the_groups_come_back_and_a_backup_made_before_groups_still_restores(
     assert counts(empty[1])["cases"] == header["counts"]["cases"]
 
 
+@SQLITE_ONLY
+def test_a_backup_made_before_the_given_start_was_kept_on_the_row_still_restores(
+    backed_up: Path, empty: tuple[Tracker, Engine], db_engine: Engine
+) -> None:
+    lines = _lines(backed_up)
+    for n, line in enumerate(lines):
+        record = json.loads(line)
+        if record.get("table") == "cases":
+            del record["row"]["given_began_on"]
+            lines[n] = json.dumps(record).encode() + b"\n"
+    _rewrite_with_digest(backed_up, lines)
+    restore_backup(empty[0], backed_up)
+    query = text("SELECT reference, given_began_on FROM cases ORDER BY reference")
+    with db_engine.connect() as conn, empty[1].connect() as restored:
+        # the restore's replay gave each case the day its opener gave, as the source has it
+        assert restored.execute(query).all() == conn.execute(query).all()
+    assert verify_audit(empty[0]).intact
+
+
 def test_restore_into_a_database_that_is_not_empty_is_refused(
     tracker: Tracker, db_engine: Engine, backed_up: Path, fresh: Fresh, tmp_path: Path
 ) -> None:

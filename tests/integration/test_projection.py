@@ -87,6 +87,25 @@ def test_audit_verify_names_a_projection_changed_behind_the_applications_back(
     assert "next_on" in result.first_break.problem and "2026, 1, 10" in result.first_break.problem
 
 
+def test_audit_verify_names_a_given_start_changed_behind_the_applications_back(
+    tracker: Tracker, db_engine: Engine
+) -> None:
+    reference = open_case(tracker, "EE", "apmbc", "clerk", began_on=date(2025, 4, 24)).reference
+    assert verify_audit(tracker).intact
+    with db_engine.begin() as conn:
+        conn.execute(
+            text("UPDATE cases SET given_began_on = :day WHERE reference = :ref"),
+            {"day": date(2024, 1, 1), "ref": reference},
+        )
+
+    result = verify_audit(tracker)
+
+    assert result.first_break is not None
+    assert result.first_break.case_reference == reference
+    assert "given_began_on" in result.first_break.problem
+    assert "2025, 4, 24" in result.first_break.problem
+
+
 def test_pending_runs_the_same_statements_for_ten_cases_as_for_forty(
     tracker: Tracker, db_engine: Engine
 ) -> None:

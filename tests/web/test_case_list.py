@@ -9,7 +9,7 @@ import io
 
 from app.services.cases import open_case
 from app.services.context import Tracker
-from tests.web.conftest import SignIn, html_of, references_listed
+from tests.web.conftest import SignIn, html_of, references_listed, row_linking
 
 
 def listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped-def]
@@ -37,8 +37,12 @@ def test_finished_cases_are_listed_and_found_by_country_name_or_code(
     assert listed(viewer, "?treaty=apmbc&status=open") == ["UA-APMBC-2025"]
     assert "PRACTICE-APMBC-GENERIC" in listed(viewer, "?practice=1")
     newest_first = listed(viewer, "?sort=began")
-    # a case with no step yet comes last (the US UNFCCC case: no receipt found)
-    assert newest_first[-3:] == ["BI-ROME-STATUTE-2016", "ZA-ROME-STATUTE-2016", "US-UNFCCC-2026"]
+    assert newest_first[-2:] == ["BI-ROME-STATUTE-2016", "ZA-ROME-STATUTE-2016"]
+    # a case with no step yet began on the day its opener gave: the US UNFCCC case, on the
+    # presidential memorandum of 7 Jan 2026 (no receipt found, no step recorded)
+    assert newest_first[0] == "US-UNFCCC-2026"
+    row = row_linking(html_of(viewer.get("/cases?q=unfccc")), "US-UNFCCC-2026")
+    assert "7 Jan 2026" in row
 
 
 def test_the_list_is_paged_and_its_csv_holds_every_match(
