@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, bindparam, false, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -248,9 +248,18 @@ def _free_reference(session: Session, reference: str) -> str:
             "(at most 64), e.g. LV-APMBC-2025",
             field="reference",
         )
-    if session.scalar(select(Case.id).where(Case.reference == wanted)) is not None:
+    if reference_held(session, wanted):
         raise InvalidInput(f"reference: {wanted} is held by another case", field="reference")
     return wanted
+
+
+def reference_held(session: Session, reference: str) -> bool:
+    """Whether a case holds this reference (as stored: upper case)."""
+    return session.scalar(_HELD, {"reference": reference}) is not None
+
+
+# Built once: an import asks it of every case (building it cost more than running it).
+_HELD = select(Case.id).where(Case.reference == bindparam("reference")).limit(1)
 
 
 def advance(

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -31,6 +31,7 @@ from app.services.cases import (
     check_step,
     new_case,
     opening_for,
+    reference_held,
 )
 from app.services.context import Tracker
 from app.services.documents import stored_documents
@@ -269,22 +270,33 @@ def _step_key(
 def _present(batch: _Batch, opening: Opening, signature: Signature) -> str | None:
     """The reference of a stored case of the same country, treaty and workflow (or the same
     reference) with exactly these steps, if there is one."""
-    same: tuple[ColumnElement[bool], ...] = (
-        Case.country == opening.country,
-        Case.workflow == opening.flow.name,
-    )
+    same: ColumnElement[bool]
     if opening.reference is not None:
-        same = (Case.reference == opening.reference.strip().upper(),)
-    if batch.session.scalar(select(Case.id).where(*same).limit(1)) is None:
-        return None  # the usual answer, from the index alone
+        reference = opening.reference.strip().upper()
+        if not reference_held(batch.session, reference):
+            return None  # the usual answer, from the index alone
+        same = Case.reference == reference
+    else:
+        kind = {"country": opening.country, "workflow": opening.flow.name}
+        if batch.session.scalar(_OF_KIND, kind) is None:
+            return None
+        same = and_(Case.country == opening.country, Case.workflow == opening.flow.name)
     batch.write_events()  # a case of this batch may be among them: read it whole
-    rows = list(batch.session.scalars(select(Case).where(*same)))
+    rows = list(batch.session.scalars(select(Case).where(same)))
     for row in rows:
         steps = steps_from_events(event_records(batch.session, row))
         stored = [_step_key(s.trigger, str(s.span), s.comment, dict(s.evidence)) for s in steps]
         if (_note_key(row.note), *stored) == signature:
             return row.reference
     return None
+
+
+# Built once: asked of every imported case without a reference of its own.
+_OF_KIND = (
+    select(Case.id)
+    .where(Case.country == bindparam("country"), Case.workflow == bindparam("workflow"))
+    .limit(1)
+)
 
 
 def export_cases(tracker: Tracker, fmt: str, out: IO[str]) -> int:
