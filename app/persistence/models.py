@@ -77,7 +77,12 @@ class User(Base):
     session_token: Mapped[str | None] = mapped_column(String(64))
 
 
-POLLED = ("id", "version", "practice")  # what a calendar's poll reads (services/calendar.py)
+# What a calendar's poll reads of each case in its window (services/calendar.py). On SQLite the
+# window's indexes carry these columns too (migration 0012), so a poll reads no case row; on
+# PostgreSQL they do not: an index holding `version` would turn each advance's update of the
+# row from a HOT update into one that writes every index of the table.
+POLLED = ("id", "version", "practice")
+POLLED_ON_SQLITE = ("ix_cases_due_by_date", "ix_cases_deposited_on", "ix_cases_effective_on")
 
 
 class Case(Base):
@@ -130,12 +135,11 @@ class Case(Base):
     )
 
     __table_args__ = (
-        # the cases due by a date in the pending list's order, counted from the index alone
-        # (with the calendar's next dates: see below)
-        Index("ix_cases_due_by_date", "final", "next_on", "reference", *POLLED),
-        # the calendar's window: a feed's poll reads the versions of its cases from these
-        Index("ix_cases_deposited_on", "deposited_on", *POLLED),
-        Index("ix_cases_effective_on", "effective_on", *POLLED),
+        # the cases due by a date in the pending list's order, counted from the index alone;
+        # with the next two, the calendar's window (on SQLite with POLLED: see above)
+        Index("ix_cases_due_by_date", "final", "next_on", "reference", "practice"),
+        Index("ix_cases_deposited_on", "deposited_on"),
+        Index("ix_cases_effective_on", "effective_on"),
         # the pending list's order, read from the index (queries.pending_page: _BY_DATE)
         Index(
             "ix_cases_pending_by_date",
