@@ -254,8 +254,9 @@ def _free_reference(session: Session, reference: str) -> str:
 
 
 def reference_held(session: Session, reference: str) -> bool:
-    """Whether a case holds this reference (as stored: upper case)."""
-    return session.scalar(_HELD, {"reference": reference}) is not None
+    """Whether a case holds this reference (as stored: upper case). Asked of the transaction's
+    connection, past the unit of work (half the cost): a new case's row is flushed at once."""
+    return session.connection().scalar(_HELD, {"reference": reference}) is not None
 
 
 # Built once: an import asks it of every case (building it cost more than running it).

@@ -61,9 +61,10 @@ def streamed_records(
     the events (two statements for a log of any length, not one per batch)."""
     narrow = narrow or _everything
     connection = session.connection()
-    options = {"yield_per": batch}
-    events = connection.execute(narrow(log_query()).order_by(*_LOG_ORDER), options)
-    documents = connection.execute(narrow(_documents_query()), options)
+    events = connection.execute(
+        narrow(log_query()).order_by(*_LOG_ORDER).execution_options(yield_per=batch)
+    )
+    documents = connection.execute(narrow(_documents_query()).execution_options(yield_per=batch))
     return with_documents_in_order(map(record_of, events), documents)
 
 

@@ -4,7 +4,7 @@ as the next hash-chained row and rewriting the case's projection with it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.domain.audit import GENESIS, EventRecord, compute_hash
+from app.domain.audit import GENESIS, EventRecord, sealed
 from app.domain.case import CaseState, Step
 from app.domain.definitions import Workflow
 from app.domain.documents import DocumentRef
@@ -201,7 +201,7 @@ def _chained(
         prev_hash=row.last_hash or GENESIS,
         documents=tuple(documents),
     )
-    return replace(record, hash=compute_hash(record))
+    return sealed(record)
 
 
 # An advance's two writes, as statements built once and run on the session's connection: the

@@ -7,13 +7,15 @@ present with the same steps is skipped, so importing a file twice doubles nothin
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
+from datetime import date
+from itertools import groupby
+from operator import attrgetter
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -21,8 +23,8 @@ from app.domain.case import CaseState, Step
 from app.domain.clock import DateSpan, parse_span
 from app.domain.definitions import Workflow
 from app.domain.errors import DomainError, InvalidInput
-from app.domain.history import OPEN, steps_from_events
-from app.persistence.models import Case, Event, User
+from app.domain.history import given_began_on, steps_from_events
+from app.persistence.models import Case, User
 from app.services.cases import (
     WRITERS,
     NewStep,
@@ -35,13 +37,12 @@ from app.services.cases import (
 )
 from app.services.context import Tracker
 from app.services.documents import stored_documents
+from app.services.event_log import streamed_records
 from app.services.recording import (
     Draft,
-    case_workflow,
     event_records,
     insert_draft,
     insert_events,
-    to_record,
 )
 from app.services.transfer_files import FORMATS, CaseReader, CaseSpec, Refused, write_cases
 from app.services.users import active_user, require_role
@@ -92,13 +93,12 @@ def import_cases(
     with tracker.transaction() as session:  # a wrong importer refuses the whole file at once
         require_role(active_user(session, actor), WRITERS, "importing cases")
     report, reader, done = ImportReport(dry_run), CaseReader(stream, fmt), 0
-    seen: dict[bytes, str] = {}  # digests of the cases imported so far: memory stays small
     with _Batches(tracker, dry_run) as batches:
         for spec in reader:
             if isinstance(spec, Refused):
                 report.refused.append(spec)
             else:
-                _import_one(batches.batch(), spec, actor, report, seen)
+                _import_one(batches.batch(), spec, actor, report)
             if on_progress is not None:
                 on_progress(reader.consumed - done)
                 done = reader.consumed
@@ -170,16 +170,11 @@ class _Batches:
         return self.current
 
 
-def _import_one(
-    batch: _Batch, spec: CaseSpec, actor: str, report: ImportReport, seen: dict[bytes, str]
-) -> None:
+def _import_one(batch: _Batch, spec: CaseSpec, actor: str, report: ImportReport) -> None:
     """Write one case, or note why it is skipped or refused (nothing of it written)."""
     try:
         opening = _opening(batch.tracker, spec)
-        signature = _signature(opening.flow, spec)
-        identity = (opening.reference, opening.country, opening.flow.name, signature)
-        digest = hashlib.sha256(repr(identity).encode())
-        same = seen.get(digest.digest()) or _present(batch, opening, signature)
+        same = _present(batch, opening, spec)
         if same is not None:
             report.skipped.append(same)
             return
@@ -191,7 +186,6 @@ def _import_one(
         report.refused.append(Refused(spec.line, exc.field or "case", exc.message))
         return
     batch.write(draft)
-    seen[digest.digest()] = draft.row.reference
     report.cases.append(draft.row.reference)
     report.steps += len(spec.steps)
 
@@ -267,9 +261,9 @@ def _step_key(
     return trigger, span, comment.strip(), tuple(sorted((k, str(v)) for k, v in evidence.items()))
 
 
-def _present(batch: _Batch, opening: Opening, signature: Signature) -> str | None:
-    """The reference of a stored case of the same country, treaty and workflow (or the same
-    reference) with exactly these steps, if there is one."""
+def _present(batch: _Batch, opening: Opening, spec: CaseSpec) -> str | None:
+    """The reference of a stored case (of this batch too) of the same country, treaty and
+    workflow (or the same reference) with exactly the spec's steps, if there is one."""
     same: ColumnElement[bool]
     if opening.reference is not None:
         reference = opening.reference.strip().upper()
@@ -278,10 +272,11 @@ def _present(batch: _Batch, opening: Opening, signature: Signature) -> str | Non
         same = Case.reference == reference
     else:
         kind = {"country": opening.country, "workflow": opening.flow.name}
-        if batch.session.scalar(_OF_KIND, kind) is None:
+        if batch.session.connection().scalar(_OF_KIND, kind) is None:
             return None
         same = and_(Case.country == opening.country, Case.workflow == opening.flow.name)
     batch.write_events()  # a case of this batch may be among them: read it whole
+    signature = _signature(opening.flow, spec)
     rows = list(batch.session.scalars(select(Case).where(same)))
     for row in rows:
         steps = steps_from_events(event_records(batch.session, row))
@@ -300,11 +295,12 @@ _OF_KIND = (
 
 
 def export_cases(tracker: Tracker, fmt: str, out: IO[str]) -> int:
-    """Write every case but the practice ones, with its steps as they now stand (corrections
-    applied, undone steps left out), in the import's format; returns the number written."""
+    """Write every case but the practice ones, by reference, with its steps as they now stand
+    (corrections applied, undone steps left out), in the import's format; returns the number
+    written. It reads one snapshot, so the server keeps recording while it runs."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format: {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
-    with tracker.transaction() as session:
+    with tracker.snapshot() as session:
         flows = {
             (name, version): tracker.case_workflow(session, name, version)
             for name, version in session.execute(
@@ -312,37 +308,48 @@ def export_cases(tracker: Tracker, fmt: str, out: IO[str]) -> int:
             )
         }
         keys = [f.key for w in flows.values() for t in w.transitions for f in t.evidence]
-        return write_cases(_exported(tracker, session), fmt, out, list(dict.fromkeys(keys)))
+        return write_cases(_exported(session, flows), fmt, out, list(dict.fromkeys(keys)))
 
 
-def _exported(tracker: Tracker, session: Session, batch: int = 200) -> Iterator[dict[str, Any]]:
-    last = 0
-    while True:
-        rows = list(
-            session.scalars(
-                select(Case).where(~Case.practice, Case.id > last).order_by(Case.id).limit(batch)
-            )
-        )
-        if not rows:
-            return
-        events: dict[int, list[Event]] = {row.id: [] for row in rows}
-        for e in session.scalars(
-            select(Event).where(Event.case_id.in_(events)).order_by(Event.case_id, Event.seq)
-        ):
-            events[e.case_id].append(e)
-        for row in rows:
-            records = [to_record(row.reference, e) for e in events[row.id]]
-            documents = {r.seq: [d.to_json() for d in r.documents] for r in records if r.documents}
-            flow = case_workflow(tracker, session, row)
-            case = _case_json(row, flow, steps_from_events(records), documents)
-            opening = next((r for r in records if r.trigger == OPEN), None)
-            given = opening.evidence.get("began_on") if opening else None
-            yield {**case, "began_on": given} if given and not case["steps"] else case
-        last = rows[-1].id
+def _real(query: Select[Any]) -> Select[Any]:
+    """The query narrowed to real cases (not the practice ones)."""
+    return query.where(~Case.practice)
+
+
+_EXPORTED_CASES = (
+    select(
+        Case.reference, Case.country, Case.treaty, Case.workflow, Case.workflow_version,
+        Case.opened_on, Case.in_force_since, Case.note,
+    )
+    .where(~Case.practice)
+    .order_by(Case.reference)
+    .execution_options(yield_per=500)
+)  # fmt: skip
+
+
+def _exported(session: Session, flows: dict[tuple[str, str], Workflow]) -> Iterator[dict[str, Any]]:
+    """The cases as plain rows beside their events streamed in the same order (two statements
+    for any number of cases: loading ORM objects took most of the export's time)."""
+    cases = session.connection().execute(_EXPORTED_CASES)
+    histories = groupby(streamed_records(session, _real), key=attrgetter("case_reference"))
+    for row, (reference, history) in zip(cases, histories, strict=True):
+        assert reference == row.reference  # every case has its opening event
+        records = list(history)
+        documents = {r.seq: [d.to_json() for d in r.documents] for r in records if r.documents}
+        flow = flows[row.workflow, row.workflow_version]
+        case = _case_json(row, flow, steps_from_events(records), documents)
+        given = given_began_on(records)
+        yield {**case, "began_on": given.isoformat()} if given and not case["steps"] else case
+
+
+_ExportedCase = Row[str, str, str, str, str, date, date | None, str]  # as _EXPORTED_CASES reads it
 
 
 def _case_json(
-    row: Case, flow: Workflow, steps: list[Step], documents: dict[int, list[dict[str, Any]]]
+    row: _ExportedCase,
+    flow: Workflow,
+    steps: list[Step],
+    documents: dict[int, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     return {
         "reference": row.reference,

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from app.domain.errors import NotAllowed
 from app.domain.loader import Registry
 from app.persistence.database import make_engine, make_session_factory
 from app.persistence.migrate import upgrade
 from app.services import transfer
-from app.services.audit import verify_audit
+from app.services.audit import export_events, verify_audit
 from app.services.cases import advance
 from app.services.context import Tracker
 from app.services.demo import seed_demo
@@ -28,7 +28,7 @@ from app.services.queries import get_case
 from app.services.transfer import export_cases, import_cases
 from app.services.users import create_user
 from tests.conftest import MIGRATIONS, PASSWORD, Today, all_cases
-from tests.integration.conftest import total_rows
+from tests.integration.conftest import POSTGRES_ONLY, total_rows
 
 
 @pytest.fixture
@@ -381,3 +381,27 @@ def test_a_case_given_twice_in_one_batch_is_imported_once_and_then_skipped(
     report = imported(tracker, upper + "\n" + lower + "\n")
     assert (report.cases, report.skipped, report.refused) == (["HU-ICC-1"], ["HU-ICC-1"], [])
     assert len(get_case(tracker, "HU-ICC-1").history) == 5
+
+
+@POSTGRES_ONLY
+def test_the_exports_read_postgresql_through_a_server_side_cursor(
+    tracker: Tracker, db_engine: Engine
+) -> None:
+    # A client-side cursor would hold every row of a million-event log in memory at once.
+    seed_demo(tracker)
+    cursors: dict[str, str] = {}
+
+    def seen(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        cursors[statement] = type(cursor).__name__
+
+    event.listen(db_engine, "before_cursor_execute", seen)
+    try:
+        export_cases(tracker, "jsonl", io.StringIO())
+        cases_export = dict(cursors)
+        cursors.clear()
+        "".join(export_events(tracker, "csv"))
+    finally:
+        event.remove(db_engine, "before_cursor_execute", seen)
+    for reads in (cases_export, cursors):
+        log = [kind for statement, kind in reads.items() if "FROM events" in statement]
+        assert log and set(log) == {"ServerCursor"}, reads
