@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import sqlite3
 import statistics
 import time
@@ -115,6 +116,11 @@ def report(results: list[Result], extra: dict[str, Any]) -> str:
     ]
     data = {"environment": environment(), **extra, "results": [r.to_json() for r in results]}
     return "\n".join(lines) + "\n\n" + json.dumps(data, indent=2) + "\n"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far (Linux gives it in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_mb() -> float:

@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import json
-import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from app.domain.loader import load_registry
 from app.persistence.database import make_engine, make_session_factory
 from app.services import audit
 from app.services.context import Tracker
+from tests.benchmarks.harness import peak_rss_mb
 from tests.conftest import TODAY, WORKFLOWS
 
 PLAIN = (
@@ -82,6 +82,6 @@ if __name__ == "__main__":
     start = time.perf_counter()
     events = run(sys.argv[1], sys.argv[2])
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    peak = peak_rss_mb()
     events = _events(sys.argv[1]) if events < 0 else events
     print(json.dumps({"events": events, "seconds": seconds, "rss_mb": peak}))
