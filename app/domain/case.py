@@ -15,6 +15,17 @@ from app.domain.clock import (
     one_date_for_span,
 )
 
+FIRST_STEP, GIVEN = "first step", "given when the case was opened"
+
+
+def procedure_began(first_step_on: date | None, given_on: date | None) -> tuple[date, str] | None:
+    """When the procedure began and how that is known: the day the opener gave (a decision
+    before any step the tracker records: a government's, a cabinet's) unless the first step is
+    dated earlier; the first step's (earliest) day when none was given; None before either."""
+    if given_on is not None and (first_step_on is None or given_on < first_step_on):
+        return given_on, GIVEN
+    return (first_step_on, FIRST_STEP) if first_step_on is not None else None
+
 
 @dataclass(frozen=True)
 class Step:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.case import procedure_began
 from app.domain.clock import DateSpan
 from app.domain.countries import country_name
 from app.domain.definitions import (
@@ -108,8 +109,9 @@ def _open_other(tracker: Tracker, session: Session, user: User, row: Case, treat
         f"The date follows the {source.short_name}'s, recorded here when its Depositary "
         "receives that notice."
     )
-    began = projected_state(row).began_on or row.given_began_on or row.opened_on
-    return open_in(tracker, session, user, replace(opening, began_on=began, note=note))
+    began = procedure_began(projected_state(row).began_on, row.given_began_on)
+    day = began[0] if began else row.opened_on
+    return open_in(tracker, session, user, replace(opening, began_on=day, note=note))
 
 
 def deposit_note(

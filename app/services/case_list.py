@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.errors import InvalidInput
@@ -17,7 +17,17 @@ from app.services.paging import Page
 from app.services.queries import case_summary
 from app.services.spreadsheet import csv_chunks
 
-_BEGAN = func.coalesce(Case.began_on, Case.given_began_on)  # a step's date, else the opener's
+# domain.case.procedure_began in SQL: the opener's day unless the first step is dated earlier
+_BEGAN = case(
+    (
+        and_(
+            Case.given_began_on.is_not(None),
+            or_(Case.began_on.is_(None), Case.given_began_on < Case.began_on),
+        ),
+        Case.given_began_on,
+    ),
+    else_=Case.began_on,
+)
 SORTS: dict[str, tuple[Any, ...]] = {
     "reference": (Case.reference,),
     "country": (Case.country, Case.reference),

@@ -210,8 +210,8 @@ def _opening(tracker: Tracker, spec: CaseSpec) -> Opening:
 def _draft(batch: _Batch, spec: CaseSpec, opening: Opening, importer: User) -> Draft:
     """The case opened and its steps taken in order, each checked as `cases advance` checks
     it, in memory: a refused step raises before anything of the case is written."""
-    first = _span(spec, 0).earliest if spec.steps else spec.began_on
-    row, opened = new_case(batch.tracker, batch.session, importer, replace(opening, began_on=first))
+    began = spec.began_on or (_span(spec, 0).earliest if spec.steps else None)
+    row, opened = new_case(batch.tracker, batch.session, importer, replace(opening, began_on=began))
     batch.keep_definition(opening.flow)
     initial = CaseState(opening.flow.initial)
     draft, case = Draft(row, opening.flow, initial), Writing(row, opening.flow, initial)
@@ -339,7 +339,7 @@ def _exported(session: Session, flows: dict[tuple[str, str], Workflow]) -> Itera
         flow = flows[row.workflow, row.workflow_version]
         case = _case_json(row, flow, steps_from_events(records), documents)
         given = given_began_on(records)
-        yield {**case, "began_on": given.isoformat()} if given and not case["steps"] else case
+        yield {**case, "began_on": given.isoformat()} if given else case
 
 
 _ExportedCase = Row[str, str, str, str, str, date, date | None, str]  # as _EXPORTED_CASES reads it

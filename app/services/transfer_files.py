@@ -64,7 +64,7 @@ class CaseSpec:
     kind: str | None = None
     opened_on: date | None = None
     in_force_since: date | None = None  # the treaty in force for the State since (Paris 28(1))
-    began_on: date | None = None  # when the procedure began, for a case without steps
+    began_on: date | None = None  # when the procedure began, as the opener gave it
     note: str = ""
     steps: tuple[StepSpec, ...] = ()
 

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.audit import EventRecord
-from app.domain.case import CaseState, Step
+from app.domain.case import CaseState, Step, procedure_began
 from app.domain.clock import EffectiveDate, first_notice_day
 from app.domain.countries import country_name
 from app.domain.definitions import Transition, Workflow
@@ -89,7 +89,7 @@ class CaseRecord:
     final: bool
     practice: bool
     began_on: date | None
-    given_began_on: date | None  # the day the opener gave, until a step dates the start
+    given_began_on: date | None  # the day the opener gave, if any
     deposited_on: date | None
     deposited_until: str | None  # the latest day of a receipt known only within bounds
     effective_on: date | None
@@ -113,6 +113,11 @@ class CaseRecord:
             in_force_since=row.in_force_since,
         )  # fmt: skip
 
+    def began(self) -> date | None:
+        """When the procedure began (`case.procedure_began`), from the row's projection."""
+        began = procedure_began(self.began_on, self.given_began_on)
+        return began[0] if began else None
+
     def summary(self) -> dict[str, Any]:
         """The case as lists show it, from its row's projection."""
         return {
@@ -125,7 +130,7 @@ class CaseRecord:
             "state": self.state,
             "final": self.final,
             "practice": self.practice,
-            "began": _iso(self.began_on or self.given_began_on),
+            "began": _iso(self.began()),
             "deposited": _iso(self.deposited_on),
             "deposited_until": self.deposited_until,
             "effective": _iso(self.effective_on),
@@ -183,12 +188,8 @@ class CaseView:
         return self.case.version
 
     def procedure_began(self) -> tuple[date, str] | None:
-        """When the procedure began and how that is known: its first step's date, else the day
-        the opener gave; None when neither is known yet."""
-        if self.state.began_on is not None:
-            return self.state.began_on, "first step"
-        given = self.case.given_began_on
-        return (given, "given when the case was opened") if given else None
+        """When the procedure began and how that is known (`case.procedure_began`)."""
+        return procedure_began(self.state.began_on, self.case.given_began_on)
 
     def notice_allowed_from(self) -> date | None:
         """The first day a notice may be given, where the clause bars early notice."""

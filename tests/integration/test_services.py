@@ -75,6 +75,34 @@ def test_reference_comes_from_the_year_the_procedure_began_else_the_year_opened(
     assert case["dates"]["deposited"] is None and case["dates"]["effective"] is None
 
 
+def test_the_procedure_began_on_the_day_given_unless_a_step_is_dated_earlier(
+    tracker: Tracker,
+) -> None:
+    # Finland: the Government decided on 1 Apr 2025; the first step the tracker records is
+    # the bill's submission on 28 May.
+    finland = open_case(tracker, "FI", "apmbc", "clerk", began_on=date(2025, 4, 1)).reference
+    advance(tracker, finland, "submit_to_parliament", "2025-05-28", "clerk")
+    # A start given too late: the first step recorded shows the procedure began before it.
+    latvia = open_case(tracker, "LV", "apmbc", "clerk", began_on=date(2025, 3, 25)).reference
+    advance(tracker, latvia, "submit_to_parliament", "2025-03-20", "clerk")
+    # None given: the first step's earliest day.
+    estonia = open_case(tracker, "EE", "apmbc", "clerk").reference
+    advance(tracker, estonia, "submit_to_parliament", "2025-04-01..2025-04-10", "clerk")
+
+    began = {
+        ref: (case["procedure_began_on"], case["procedure_began_from"])
+        for ref in (finland, latvia, estonia)
+        for case in (get_case(tracker, ref).to_json(),)
+    }
+    assert began == {
+        finland: ("2025-04-01", "given when the case was opened"),
+        latvia: ("2025-03-20", "first step"),
+        estonia: ("2025-04-01", "first step"),
+    }
+    listed = {c["reference"]: c["began"] for c in all_cases(tracker)}
+    assert {ref: listed[ref] for ref in began} == {ref: on for ref, (on, _) in began.items()}
+
+
 OPEN_REFUSALS: Refusals = {
     "unknown country": ({"country": "XX"}, InvalidInput, "country", "ISO 3166-1 alpha-2"),
     "country name": ({"country": "Latvia"}, InvalidInput, "country", "ISO 3166-1 alpha-2"),

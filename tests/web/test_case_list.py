@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 
 from app.services.cases import open_case
 from app.services.context import Tracker
@@ -43,6 +44,12 @@ def test_finished_cases_are_listed_and_found_by_country_name_or_code(
     assert newest_first[0] == "US-UNFCCC-2026"
     row = row_linking(html_of(viewer.get("/cases?q=unfccc")), "US-UNFCCC-2026")
     assert "7 Jan 2026" in row
+    # Finland's Government decided on 1 Apr 2025, before the bill of 28 May, its first step:
+    # it began before Hungary's procedure (3 Apr), and its row and page say 1 Apr.
+    assert newest_first.index("HU-ROME-STATUTE-2025") < newest_first.index("FI-APMBC-2025")
+    assert "1 Apr 2025" in row_linking(html_of(viewer.get("/cases?q=finland")), "FI-APMBC-2025")
+    page = re.sub(r"<[^>]+>", "", html_of(viewer.get("/cases/FI-APMBC-2025")))
+    assert "Procedure began1 Apr 2025 (given when the case was opened)" in page
 
 
 def test_the_list_is_paged_and_its_csv_holds_every_match(
