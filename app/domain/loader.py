@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -166,11 +166,29 @@ class Registry:
     @cached_property
     def step_labels(self) -> dict[str, str]:
         """Every step's trigger with its most common label across the workflows."""
-        wordings: dict[str, Counter[str]] = {}
-        for flow in self.workflows.values():
-            for t in flow.transitions:
-                wordings.setdefault(t.trigger, Counter())[t.label] += 1
-        return {trigger: count.most_common(1)[0][0] for trigger, count in wordings.items()}
+        flows = self.workflows.values()
+        return _most_common((t.trigger, t.label) for flow in flows for t in flow.transitions)
+
+    @cached_property
+    def stage_labels(self) -> dict[str, str]:
+        """Every stage id with its most common label across the workflows, for filters that
+        span treaties ("In parliament", where Latvia's procedure says "In the Saeima")."""
+        return _most_common(
+            (s.id, s.label) for flow in self.workflows.values() for s in flow.stages.values()
+        )
+
+    def stage_label(self, treaty: str, state: str) -> str:
+        """The stage's label under one treaty: `effective` is "Denunciation effective" under
+        the Istanbul Convention, "Withdrawal effective" under most others."""
+        return self._treaty_stage_labels.get((treaty, state)) or self.stage_labels.get(state, state)
+
+    @cached_property
+    def _treaty_stage_labels(self) -> dict[tuple[str, str], str]:
+        return _most_common(
+            ((flow.treaty.code, s.id), s.label)
+            for flow in self.workflows.values()
+            for s in flow.stages.values()
+        )
 
     def default_workflow(self, country: str, treaty: str) -> Workflow:
         """The country's own procedure for the treaty where one exists, else the generic one."""
@@ -179,6 +197,17 @@ class Registry:
             if w.treaty.code == treaty and w.claim is None and country in w.countries:
                 return w
         return self.workflow(f"{treaty}/generic")
+
+
+_Key = TypeVar("_Key")
+
+
+def _most_common(labels: Iterable[tuple[_Key, str]]) -> dict[_Key, str]:
+    """Each key with the label most often given to it (the first given, on a tie)."""
+    wordings: dict[_Key, Counter[str]] = {}
+    for key, label in labels:
+        wordings.setdefault(key, Counter())[label] += 1
+    return {key: count.most_common(1)[0][0] for key, count in wordings.items()}
 
 
 SUBFOLDERS = ("treaties", "procedures", "claims")

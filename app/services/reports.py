@@ -56,10 +56,14 @@ def dashboard(tracker: Tracker, practice: bool = False) -> Dashboard:
     )
     with tracker.snapshot() as session:
         rows = [(treaty, state, n) for treaty, state, n in session.execute(query)]
-    labels = {id: stage.label for id, stage in tracker.registry.stages().items()}
+    registry = tracker.registry
     counts = [
         StageCount(
-            treaty, tracker.registry.treaty(treaty).short_name, state, labels.get(state, state), n
+            treaty,
+            registry.treaty(treaty).short_name,
+            state,
+            registry.stage_label(treaty, state),
+            n,
         )
         for treaty, state, n in rows
     ]

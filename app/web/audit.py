@@ -13,7 +13,6 @@ from app.services import audit, checkpoint, labels
 from app.services.checkpoint_key import existing_key, instance_key
 from app.services.paging import practice_filter
 from app.web.auth import requires
-from app.web.forms import ActionForm
 from app.web.pages import optional_date
 
 bp = Blueprint("audit", __name__)
@@ -62,7 +61,6 @@ def _log_page(
         verified=verified,
         checked=checked,
         refused=refused,
-        action=ActionForm(),
     ), (400 if error or refused else 200)
 
 
@@ -99,7 +97,7 @@ def export(fmt: str) -> Response | tuple[str, int]:
     mimetype = "text/csv" if fmt == "csv" else "application/json"
     return Response(
         stream_with_context(chunks),
-        mimetype=f"{mimetype}; charset=utf-8",
+        content_type=f"{mimetype}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="withdrawal-events.{fmt}"'},
     )
 
@@ -121,6 +119,6 @@ def make_checkpoint() -> Response | tuple[str, int]:
     number = document["statement"]["number"]
     return Response(
         json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-        mimetype="application/json; charset=utf-8",
+        content_type="application/json; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="checkpoint-{number}.json"'},
     )

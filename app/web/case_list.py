@@ -43,7 +43,7 @@ def _filter(chosen: dict[str, Any]) -> case_filter.CaseFilter:
 def _choices() -> dict[str, list[tuple[str, str]]]:
     tracker = tracker_of()
     registry = tracker.registry
-    stages = {id: stage.label for id, stage in registry.stages().items()}
+    stages = registry.stage_labels
     kinds = sorted({w.kind for w in registry.workflows.values()})
     countries = [(c, country_name(c)) for c in case_filter.case_countries(tracker)]
     return {

@@ -28,7 +28,7 @@ def optional_date(name: str) -> date | None:
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
     registry = tracker_of().registry
-    stages = {id: stage.label for id, stage in registry.stages().items()}
+    stages = registry.stage_labels
     countries = case_filter.case_countries(tracker_of())
     return {
         "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],

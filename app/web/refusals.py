@@ -36,7 +36,8 @@ def field_ids(prefix: str, transition: Transition | None, admin: bool) -> dict[s
     ids = {"occurred_on": f"{prefix}-on", "comment": f"{prefix}-comment"}
     if transition is not None:
         ids |= {f"evidence.{e.key}": f"{prefix}-{e.key}" for e in transition.evidence}
-    return ids | ({"reason": f"{prefix}-reason"} if admin else {})
+    # the correction's own reason: an evidence field may be called "reason" too
+    return ids | ({"reason": f"{prefix}-correction-reason"} if admin else {})
 
 
 def field_labels(transition: Transition | None, correcting: bool) -> dict[str, str]:

@@ -36,7 +36,7 @@ def test_a_refused_correction_keeps_its_input_and_focus_beside_the_message(
     expect(page.locator("#c2-confidence")).to_have_js_property("tagName", "SELECT")
     page.locator("#c2-on").fill("1 Dec 2026")  # after the tests' today, 27 Nov 2026
     page.locator("#c2-bill").fill("Bill 13")
-    page.locator("#c2-reason").fill("The bill was tabled later")
+    page.locator("#c2-correction-reason").fill("The bill was tabled later")
     with page.expect_response(re.compile(r"/correction$")) as answer:
         page.get_by_role("button", name="Record the correction of event 2").click()
     assert answer.value.status == 422
@@ -50,7 +50,7 @@ def test_a_refused_correction_keeps_its_input_and_focus_beside_the_message(
     expect(corrected).to_be_in_viewport()
     expect(corrected).to_have_value("1 Dec 2026")  # what was typed is kept
     expect(page.locator("#c2-bill")).to_have_value("Bill 13")
-    expect(page.locator("#c2-reason")).to_have_value("The bill was tabled later")
+    expect(page.locator("#c2-correction-reason")).to_have_value("The bill was tabled later")
     expect(page.locator("#c2-on-error")).to_have_text(
         "1 Dec 2026 lies after today (27 Nov 2026); record only what has happened"
     )

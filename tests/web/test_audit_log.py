@@ -80,3 +80,12 @@ def test_practice_cases_are_left_out_unless_asked_for_or_named(
     assert {r for r, _ in named} == {"PRACTICE-APMBC-GENERIC"}
     download = client.get("/audit/export.csv").get_data(as_text=True)
     assert "PRACTICE-" not in download  # the download is the page's filter
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("fmt", "media_type"), [("csv", "text/csv"), ("json", "application/json")])
+def test_an_export_says_its_media_type_and_charset_once(
+    seeded: Tracker, signed_in: SignIn, fmt: str, media_type: str
+) -> None:
+    download = signed_in("viewer").get(f"/audit/export.{fmt}")
+    assert download.headers["Content-Type"] == f"{media_type}; charset=utf-8"

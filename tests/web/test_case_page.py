@@ -237,7 +237,7 @@ def test_the_case_page_shows_dates_and_how_the_effective_date_was_computed(
     assert "<dt>Instrument received by the depositary</dt><dd>27 Jun 2025</dd>" in page
     # The procedure began in March 2025; the record was opened (seeded) on the day of the demo.
     assert "<dt>Procedure began</dt><dd>25 Mar 2025" in page
-    assert "<dt>Record opened</dt><dd>27 Nov 2026 by system" in page
+    assert '<dt id="event-1">Record opened</dt><dd>27 Nov 2026 by system' in page
     adopt = element(page, "li", "event-4")
     assert "16 Apr 2025" in adopt
     assert "<dt>Votes for</dt><dd>66</dd><dt>Votes against</dt><dd>14</dd>" in adopt
@@ -331,7 +331,7 @@ def test_a_case_opened_today_on_the_form_takes_its_2025_history(
     response = submit(clerk, form, country="HU", treaty="rome-statute")
     assert location(response) == "/cases/HU-ROME-STATUTE-2026"
     page = html_of(clerk.get(location(response)))
-    assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
+    assert '<dt id="event-1">Record opened</dt><dd>27 Nov 2026 by clerk' in page
     assert "<dt>Procedure began</dt><dd>— " in page
     steps = "/cases/HU-ROME-STATUTE-2026/steps"
     submitted = form_posting_to(page, steps, trigger="submit_to_parliament")
@@ -347,7 +347,7 @@ def test_a_case_opened_today_on_the_form_takes_its_2025_history(
     page = html_of(clerk.get("/cases/HU-ROME-STATUTE-2026"))
     assert current_stage(page) == "presidential_signature"
     assert '<dt>Procedure began</dt><dd>3 Apr 2025 <span class="help">(first step)' in page
-    assert "<dt>Record opened</dt><dd>27 Nov 2026 by clerk" in page
+    assert '<dt id="event-1">Record opened</dt><dd>27 Nov 2026 by clerk' in page
     assert "20 May 2025" in element(page, "li", "event-3")
     audit = html_of(signed_in("viewer").get("/audit?case=HU-ROME-STATUTE-2026"))
     rows = audit.split("<tbody>", 1)[1].split("<tr>")

@@ -14,6 +14,7 @@ from app.domain.loader import Registry
 from app.services.cases import advance, open_case, practice_reference
 from app.services.context import Tracker
 from app.services.users import list_users
+from tests.conftest import all_cases
 from tests.web.conftest import (
     LV,
     PRACTICE,
@@ -250,6 +251,28 @@ def test_dashboard_shows_counts_upcoming_dates_and_recent_activity(
     assert "UTC" in items[0]
 
 
+def test_the_dashboard_of_the_demo_cases(seeded: Tracker, signed_in: SignIn) -> None:
+    # The Istanbul Convention is denounced (Art. 80): Türkiye's case reads "Denunciation
+    # effective" on its page, so the dashboard's count of it does too.
+    html = page(signed_in("viewer"), "/dashboard")
+    counts = html.split('id="by-stage"', 1)[1].split("</section>", 1)[0]
+    istanbul = re.findall(r"Istanbul Convention</a></td><td>([^<]*)</td>", counts)
+    assert "Denunciation effective" in istanbul and "Withdrawal effective" not in istanbul
+    assert re.search(r"APMBC \(Ottawa Convention\)</a></td><td>Withdrawal effective</td>", counts)
+    # A date passed with nothing recorded is the most urgent: listed first, and said to be so.
+    upcoming = html.split('id="upcoming"', 1)[1].split("</section>", 1)[0]
+    assert upcoming.startswith(">Dates overdue or in the next 90 days</h2>")
+    first = re.findall(r"<li>(.*?)</li>", upcoming, re.S)[0]
+    assert "2 Jun 2026" in first and "overdue" in first and "HU-ROME-STATUTE-2025" in first
+    # Each recent event links to its place on its case's page (an opening: "Record opened").
+    recent = html.split('id="recent"', 1)[1].split("</section>", 1)[0]
+    links = re.findall(r'href="(/cases/[^"#]+)#(event-\d+)"', recent)
+    assert links and any(anchor == "event-1" for _, anchor in links)
+    viewer = signed_in("viewer")
+    for path, anchor in links:
+        assert f'id="{anchor}"' in page(viewer, path), (path, anchor)
+
+
 # ------------------------------------------------------------------------------------- users
 
 
@@ -299,3 +322,15 @@ def test_the_last_admin_cannot_be_demoted_or_deactivated(
     assert post(admin, "/users/viewer/role", {"role": "admin"}).status_code == 302
     assert post(admin, "/users/admin/role", {"role": "clerk"}).status_code == 302
     assert admin.get("/users").status_code == 403
+
+
+def test_no_page_gives_two_elements_one_id(seeded: Tracker, signed_in: SignIn) -> None:
+    # A repeated id sends a label's click (and a screen reader) to the wrong field: the
+    # correction's reason once shared its id with an evidence field called "reason".
+    admin = signed_in("admin")
+    cases = [f"/cases/{c['reference']}" for c in all_cases(seeded)]
+    pages = ["/", "/dashboard", "/cases", "/cases/new", "/audit", "/treaties", "/groups"]
+    for path in [*pages, "/users", "/import", "/settings", *cases]:
+        ids = re.findall(r'\sid="([^"]+)"', page(admin, path))
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        assert not repeated, (path, repeated)

@@ -183,7 +183,7 @@ def test_dates_in_notes_and_comments_read_as_the_pages_write_dates(
 ):
     viewer = signed_in("viewer")
     page = html_of(viewer.get(f"/cases/{LV}"))
-    opened = page.split("<dt>Record opened</dt>", 1)[1].split("</dd>", 1)[0]
+    opened = page.split('<dt id="event-1">Record opened</dt>', 1)[1].split("</dd>", 1)[0]
     assert "Cabinet decision 25 Mar 2025: MFA to draft the bill" in opened  # 2025-03-25 stored
     assert "2025-03-25" not in opened
     log = html_of(viewer.get("/audit", query_string={"case": LV}))

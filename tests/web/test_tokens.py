@@ -60,7 +60,8 @@ def test_settings_page_creates_shows_once_and_revokes_a_token(
     assert created.status_code == 201
     token = BEARER.search(html_of(created))
     assert token is not None
-    assert f"calendar.ics?token={token.group(0)}" in html_of(created)
+    # the feed's address on a line of its own: copied whole, no sentence's full stop comes along
+    assert f"calendar.ics?token={token.group(0)}</code></p>" in html_of(created)
     assert _api_status(app, token.group(0)) == 200
 
     page = html_of(client.get("/settings"))
