@@ -4,7 +4,8 @@ the depositary's receipt and the effective date as marks, a line for today.
 Pure geometry (no request, no database), server-side and CSP-safe like the workflow diagram:
 classes for the stylesheet, presentation attributes for a legible default without it. A date
 known only within bounds is drawn as the range it may lie in (hatched), never as one day; an
-effective date not yet reached is drawn hollow and dashed: a computed date, not a fact.
+effective date not recorded is drawn hollow and dashed: a computed date, not a fact; red once
+it has passed with nothing recorded (the step that says what happened is overdue).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ WIDTH, LABEL_W, RIGHT = 1100, 200, 70
 AXIS_H, ROW_H, BAR_Y, BAR_H = 46, 54, 22, 20
 CHAR = 6.2  # average width of an 11 px glyph, to see whether a label fits its span
 MIN_DAYS = 60
+
+# A computed effective date come with no step recorded: did it take effect, or what stopped it?
+PASSED = "computed: the day has passed and nothing is recorded yet"
 
 
 def _n(v: float) -> str:
@@ -176,6 +180,9 @@ class _Chart:
         if row.effective_recorded:
             cls, title = "mark effective", f"Took effect on {day(on)}"
             circle = 'fill="#1d6b3a" stroke="#fff"'
+        elif on < self.today:
+            cls, title = "mark effective computed passed", f"Takes effect on {day(on)}, {PASSED}"
+            circle = 'fill="#fff" stroke="#b3261e" stroke-dasharray="3 2"'
         else:
             cls, title = "mark effective computed", f"Takes effect on {day(on)}, computed"
             circle = 'fill="#fff" stroke="#1d6b3a" stroke-dasharray="3 2"'
@@ -205,6 +212,15 @@ class _Chart:
         band = f'<line x1="0" x2="{WIDTH}" y1="{top + ROW_H}" y2="{top + ROW_H}" stroke="#eef0f3"/>'
         return f'<g class="row" data-case="{escape(row.reference)}">{band}{"".join(parts)}</g>'
 
+    def _took(self, row: CaseRow, on: date) -> str:
+        if row.effective_recorded:
+            return "took effect"
+        return (
+            "was due to take effect (computed; nothing recorded yet)"
+            if on < self.today
+            else "takes effect (computed)"
+        )
+
     def describe(self) -> str:
         """The chart in words, for screen readers."""
         said = []
@@ -213,8 +229,7 @@ class _Chart:
             if row.deposited_on:
                 bits.append(f"received by the depositary {day(row.deposited_on)}")
             if row.effective_on:
-                took = "took effect" if row.effective_recorded else "takes effect (computed)"
-                bits.append(f"{took} {day(row.effective_on)}")
+                bits.append(f"{self._took(row, row.effective_on)} {day(row.effective_on)}")
             said.append("; ".join(bits))
         return ". ".join(said) + f". Today is {day(self.today)}."
 

@@ -247,6 +247,25 @@ def test_the_case_page_shows_dates_and_how_the_effective_date_was_computed(
     assert "LETA; babel.ua" in adopt  # sources shown
 
 
+def test_an_effective_date_passed_with_nothing_recorded_says_so(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    # Hungary's withdrawal was due to take effect on 2 Jun 2026; its outcome is not in the
+    # sources, so nothing is recorded: the page must not read as if the day were still ahead.
+    viewer = signed_in("viewer")
+    hungary = html_of(viewer.get("/cases/HU-ROME-STATUTE-2025"))
+    assert "178 days ago: nothing recorded yet</span>" in hungary
+    assert 'class="mark effective computed passed"' in hungary
+    assert "was due to take effect (computed; nothing recorded yet) 2 Jun 2026" in hungary
+    # Still ahead: the plain computed mark, and how long to go.
+    unesco = html_of(viewer.get("/cases/US-UNESCO-2025"))
+    assert "in 34 days</span>" in unesco and "nothing recorded yet" not in unesco
+    assert 'class="mark effective computed"' in unesco
+    # Recorded: a fact, no tag.
+    latvia = html_of(viewer.get(f"/cases/{LV}"))
+    assert 'class="mark effective"' in latvia and "nothing recorded yet" not in latvia
+
+
 def test_the_case_as_it_stood_on_a_past_date(seeded: Tracker, signed_in: SignIn) -> None:
     clerk = signed_in("clerk")
     page = html_of(clerk.get(f"/cases/{LV}?as_of=2025-04-20"))
