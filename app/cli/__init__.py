@@ -74,7 +74,7 @@ def db_upgrade() -> None:
 @click.option(
     "--allow-duplicate",
     is_flag=True,
-    help="Open it even though an open case of the country, treaty and kind exists",
+    help="Open it even though a case of the country, treaty and kind is open or took effect",
 )
 @json_option
 @command()
@@ -90,8 +90,8 @@ def cases_open(
     as_json: bool,
 ) -> None:
     """Open a case record (today) at its workflow's first stage; then record the steps already
-    taken, at their own dates. A second open case of the same country, treaty and kind is
-    refused, naming the first, unless --allow-duplicate."""
+    taken, at their own dates. A second case of the same country, treaty and kind, while one
+    is open or after one took effect, is refused, naming it, unless --allow-duplicate."""
     view = cases.open_case(
         tracker_of(), country, treaty, actor, workflow, day(began_on, "began_on"), note,
         in_force_since=day(in_force_since, "in_force_since"), allow_duplicate=allow_duplicate,

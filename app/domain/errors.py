@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 
 class DomainError(Exception):
@@ -58,12 +59,12 @@ class Conflict(DomainError):
 
 
 class DuplicateCase(Conflict):
-    """An open case of the same country, treaty and kind exists: a second one is opened only
-    when the opener confirms it; `existing` is that case's reference."""
+    """A case of the same country, treaty and kind is open, or took effect (`took_effect_on`):
+    a second one is opened only when the opener confirms it; `existing` is its reference."""
 
-    def __init__(self, message: str, existing: str) -> None:
+    def __init__(self, message: str, existing: str, took_effect_on: date | None = None) -> None:
         super().__init__(message, field="allow_duplicate")
-        self.existing = existing
+        self.existing, self.took_effect_on = existing, took_effect_on
 
 
 class Unavailable(DomainError):

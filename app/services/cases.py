@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, bindparam, false, select
+from sqlalchemy import Select, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.audit import EventRecord
@@ -100,31 +100,43 @@ def open_linked(tracker: Tracker, session: Session, user: User, row: Case) -> No
 
 
 def _refuse_duplicate(session: Session, opening: Opening) -> None:
-    """Refuse a second open case of the country under the treaty, of the same kind (two
-    openers at once take turns, so the second sees the first's case)."""
+    """Refuse a second case of the country under the treaty, of the same kind, while one is
+    open or after one took effect (a State that left may only leave again once it rejoined);
+    one that ended otherwise (revoked, rejected) may be followed by a new attempt. Two openers
+    at once take turns, so the second sees the first's case."""
     flow = opening.flow
     serialize_on(session, f"open {opening.country} {flow.treaty.code} {flow.kind}")
-    existing = session.scalar(
-        select(Case.reference)
+    existing = session.execute(
+        select(Case.reference, Case.final, Case.effective_on)
         .where(
             Case.country == opening.country,
             Case.treaty == flow.treaty.code,
             Case.kind == flow.kind,
-            Case.final.is_(False),
             Case.practice.is_(False),
+            or_(Case.final == false(), Case.effective_on.is_not(None)),
         )
-        .order_by(Case.reference)
+        .order_by(Case.final, Case.reference)
         .limit(1)
-    )
-    if existing is not None:
-        kind = flow.kind.replace("_", " ")
-        raise DuplicateCase(
-            f"allow_duplicate: {existing} is already an open {kind} case of "
-            f"{country_name(opening.country)} under the {flow.treaty.short_name}; open a second "
-            "one only on purpose, by confirming it (the form's checkbox, --allow-duplicate, "
-            'or "allow_duplicate": true)',
-            existing,
+    ).first()
+    if existing is None:
+        return
+    reference, final, effective_on = existing
+    kind, whose = flow.kind.replace("_", " "), country_name(opening.country)
+    of = f"{kind} case of {whose} under the {flow.treaty.short_name}"
+    took_effect = effective_on if final else None
+    if took_effect is not None:
+        what = (
+            f"{reference}, a {of}, took effect on {took_effect.isoformat()}; open another one "
+            "only if it is a new one (the State joined again), "
         )
+    else:
+        what = f"{reference} is already an open {of}; open a second one only on purpose, "
+    raise DuplicateCase(
+        f"allow_duplicate: {what}by confirming it (the form's checkbox, --allow-duplicate, "
+        'or "allow_duplicate": true)',
+        reference,
+        took_effect,
+    )
 
 
 @dataclass(frozen=True)

@@ -334,7 +334,8 @@ class ErrorDetail(Answer):
     current_version: int | None = Field(None, description="409 on a case: its version now")
     current_state: str | None = Field(None, description="409 on a case: its stage now")
     existing_case: str | None = Field(
-        None, description="409 on opening a case: the open case of the same country, treaty, kind"
+        None,
+        description="409 on opening a case: that country's case of the kind, open or in effect",
     )
 
 

@@ -237,8 +237,8 @@ def _procedure_label(flow: Workflow) -> str:
 @requires("clerk", "admin")
 def new() -> Response | tuple[str, int]:
     """Open a case: a country from the ISO 3166 list, a treaty from the shipped definitions,
-    the procedure where several fit; a second open case of the same country, treaty and kind
-    only when the opener confirms it."""
+    the procedure where several fit; a second case of the same country, treaty and kind (one
+    open, or one that took effect) only when the opener confirms it."""
     form = _open_form()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
@@ -255,7 +255,7 @@ def new() -> Response | tuple[str, int]:
         )  # fmt: skip
     except DomainError as exc:
         _field_error(form, exc)
-        duplicate = exc.existing if isinstance(exc, DuplicateCase) else None
+        duplicate = exc if isinstance(exc, DuplicateCase) else None
         return render_template("new_case.html", form=form, duplicate=duplicate), 422
     flash(f"Opened {view.reference} ({view.workflow.label}).", "success")
     return redirect(url_for("cases.show", reference=view.reference))

@@ -44,7 +44,8 @@ def open_walked(
     began_on: date = FI_BEGAN,
 ) -> str:
     """Open a generic APMBC case and walk it through `steps`; returns its reference."""
-    reference = open_case(tracker, country, "apmbc", "clerk", began_on=began_on).reference
+    opened = open_case(tracker, country, "apmbc", "clerk", began_on=began_on, allow_duplicate=True)
+    reference = opened.reference
     walk(tracker, reference, steps)
     return reference
 

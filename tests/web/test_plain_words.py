@@ -213,7 +213,7 @@ def test_opening_a_case_may_choose_its_procedure(seeded: Tracker, signed_in: Sig
     assert '<optgroup label="APMBC (Ottawa Convention)">' in page
     form = form_posting_to(page, "/cases/new")
     response = submit(
-        clerk, form, country="EE", treaty="apmbc", workflow="apmbc/international-only"
+        clerk, form, country="HR", treaty="apmbc", workflow="apmbc/international-only"
     )
     reference = location(response).removeprefix("/cases/")
     assert queries.get_case(seeded, reference).workflow.name == "apmbc/international-only"
@@ -238,3 +238,22 @@ def test_a_second_open_case_of_a_country_and_treaty_is_named_and_must_be_confirm
     opened = submit(clerk, again, allow_duplicate="y")
     assert location(opened).startswith("/cases/US-WHO-20")
     assert location(opened) != "/cases/US-WHO-2025"
+
+
+def test_a_case_of_a_withdrawal_that_took_effect_is_named_before_another_is_opened(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    clerk = signed_in("clerk")
+    form = form_posting_to(html_of(clerk.get("/cases/new")), "/cases/new")
+    before = snapshot(seeded)
+    refused = submit(clerk, form, country="LV", treaty="apmbc", began_on="2025-03-25")
+    assert refused.status_code == 422
+    assert snapshot(seeded) == before
+    said = " ".join(html_of(refused).split())
+    assert (
+        '<a href="/cases/LV-APMBC-2025">LV-APMBC-2025</a>, a case of this country under this '
+        "treaty, of the same kind, took effect on 27 Dec 2025" in said
+    )
+    # The Gambia revoked its 2016 notice (VCLT Art. 68): a new attempt needs no confirmation.
+    gambia = submit(clerk, form, country="GM", treaty="rome-statute")
+    assert location(gambia).startswith("/cases/GM-ROME-STATUTE-")
