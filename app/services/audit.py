@@ -78,7 +78,8 @@ class EventFilter:
     def apply(self, query: Select[Any]) -> Select[Any]:
         if self.since and self.until and self.since > self.until:
             raise InvalidInput(
-                f"until: {self.until.isoformat()} is before since ({self.since.isoformat()})",
+                f"until: {self.until.isoformat()} is before the range's first day "
+                f"({self.since.isoformat()})",
                 field="until",
             )
         if self.case:

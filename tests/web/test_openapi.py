@@ -4,6 +4,8 @@ and no response the document does not describe)."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -120,6 +122,22 @@ def test_the_docs_page_lists_every_operation_and_schema(
     external = re.findall(r'(?:src|href)="(?:https?:)?//[^"]*"', html)
     assert external == [], "the docs page loads nothing from elsewhere"
     assert ("Sign out" in html) == (who != "anonymous")
+
+
+def test_the_docs_pages_example_works_as_written(api_app: Flask, seeded: Tracker) -> None:
+    # A reader copies the two curl commands: the read answers, and the step is recorded.
+    client = api_app.test_client()
+    example = html_of(client.get("/api/docs")).split('<h2 id="example">', 1)[1]
+    example = html.unescape(re.sub(r"<[^>]+>", "", example.split("</pre>", 1)[0]))
+    headers = {"Authorization": f"Bearer {create_token(seeded, 'clerk')}"}
+    read_url, post_url = re.findall(r"http://localhost(/api/v1/\S+)", example)
+    body = json.loads(re.search(r"-d '(\{.*\})'", example).group(1))  # type: ignore[union-attr]
+    read = client.get(read_url, headers=headers)
+    assert read.status_code == 200
+    assert body["expected_version"] == read.get_json()["version"]
+    assert body["trigger"] in [t["trigger"] for t in read.get_json()["available_triggers"]]
+    recorded = client.post(post_url, json=body, headers=headers)
+    assert recorded.status_code == 201, recorded.get_json()
 
 
 # ------------------------------------------------------------------ property-based run
