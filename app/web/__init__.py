@@ -125,7 +125,8 @@ def _http_error(exc: HTTPException) -> Any:
     if request.path.startswith("/api/"):
         return api.http_error_json(exc)
     code = exc.code or 500
-    message = exc.description if code == 413 else ERROR_MESSAGES.get(code, exc.description or "")
+    ours = isinstance(exc, RequestEntityTooLarge | auth.RoleRequired)  # a description we wrote
+    message = exc.description if ours else ERROR_MESSAGES.get(code, exc.description or "")
     return render_template("error.html", code=code, message=message), code
 
 

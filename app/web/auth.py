@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -22,6 +21,7 @@ from flask import (
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
 from app import tracker_of
@@ -94,6 +94,13 @@ def end_stale_session() -> None:
     flash(why + " Please sign in again.", "info")
 
 
+class RoleRequired(Forbidden):
+    """A signed-in user's role is not one this page is for: the page says which it is for."""
+
+    def __init__(self, roles: tuple[str, ...], role: str) -> None:
+        super().__init__(f"Your role ({role}) does not allow this: it is for {' or '.join(roles)}.")
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Let only these roles through (403 otherwise); anonymous visitors go to the sign-in page."""
 
@@ -103,7 +110,7 @@ def requires(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if roles and current_user.role not in roles:
-                abort(403)
+                raise RoleRequired(roles, current_user.role)
             return view(*args, **kwargs)
 
         return checked  # type: ignore[return-value]

@@ -82,7 +82,7 @@ def check_page(who: str, url: str, response: TestResponse) -> None:
     html = html_of(response)
     assert "Traceback" not in html, (who, url)
     if response.status_code == 403:
-        assert "Your role does not allow this." in html, (who, url)
+        assert f"Your role ({who}) does not allow this: it is for " in html, (who, url)
         assert f"Signed in as <strong>{who}</strong>" in html, (who, url)
     if who == "anonymous" and response.status_code == 302 and url not in ("/logout",):
         assert location(response) == "/login?next=" + quote(url, safe=""), (who, url)
@@ -194,3 +194,14 @@ def test_an_unexpected_error_is_a_500_page_without_the_trace(app: Flask, signed_
     assert "Something went wrong on our side; nothing was saved." in html
     assert "Traceback" not in html
     assert "secret internals" not in html
+
+
+def test_a_refused_page_names_the_roles_it_is_for(clients: dict[str, FlaskClient]) -> None:
+    for who, url, for_whom in (
+        ("viewer", "/cases/new", "clerk or admin"),
+        ("clerk", "/users", "admin"),
+        ("viewer", "/import", "admin"),
+    ):
+        response = clients[who].get(url)
+        assert response.status_code == NO
+        assert f"Your role ({who}) does not allow this: it is for {for_whom}." in html_of(response)
