@@ -41,6 +41,21 @@ _WORDS = {
 }
 
 
+# Each kind of treaty action as the pages name it (the workflows' `kind` is an id).
+KIND_LABELS = {
+    "withdrawal": "Withdrawal",
+    "accession": "Accession",
+    "cessation": "Cessation of membership",
+    "deratification": "De-ratification",
+    "suspension_claim": "Suspension claim",
+}
+
+
+def kind_label(kind: str) -> str:
+    """The kind in words: `deratification` is "De-ratification"."""
+    return KIND_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
 def action_words(kind: str) -> ActionWords:
     """The words of `kind` (a workflow's kind), a withdrawal's for the kinds without their own."""
     return _WORDS.get(kind, _WORDS["withdrawal"])

@@ -68,7 +68,8 @@ class CaseState:
     # A next date a step set outside the clock (definitions.NEXT_DATE_KEY: a returned law
     # parked in committee until then); it holds until the next step.
     next_step_on: date | None = None
-    # The first step's (earliest) date: when the procedure began, whenever the record was opened.
+    # The first step's (earliest) date, whenever the record was opened (`procedure_began`
+    # weighs it against the day the opener gave).
     began_on: date | None = None
     last_on: date | None = None
 

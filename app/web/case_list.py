@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, stream_with_context
 
 from app import tracker_of
+from app.domain.action_words import kind_label
 from app.domain.countries import country_name
 from app.domain.errors import DomainError
 from app.services import case_filter, case_list
@@ -47,7 +48,7 @@ def _choices() -> dict[str, list[tuple[str, str]]]:
     kinds = sorted({w.kind for w in registry.workflows.values()})
     countries = [(c, country_name(c)) for c in case_filter.case_countries(tracker)]
     return {
-        "kind": [(k, k.replace("_", " ")) for k in kinds],
+        "kind": [(k, kind_label(k)) for k in kinds],
         "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
         "country": sorted(countries, key=lambda c: c[1]),
         "stage": sorted(stages.items(), key=lambda s: s[1]),

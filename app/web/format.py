@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from flask import Flask
 
+from app.domain.action_words import kind_label
 from app.domain.audit import utc_iso
 
 
@@ -140,3 +141,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(span)
     app.add_template_filter(moment)
     app.add_template_filter(days_from_now)
+    app.add_template_filter(kind_label)

@@ -10,7 +10,7 @@ import re
 
 from app.services.cases import open_case
 from app.services.context import Tracker
-from tests.web.conftest import SignIn, html_of, references_listed, row_linking
+from tests.web.conftest import SignIn, html_of, references_listed, row_linking, table_rows
 
 
 def listed(client, query: str = "") -> list[str]:  # type: ignore[no-untyped-def]
@@ -94,3 +94,12 @@ def test_the_dashboards_counts_link_to_the_cases_they_count(
     link = '/cases?treaty=apmbc&amp;stage=effective">5</a>'
     assert link in board
     assert len(listed(viewer, "?treaty=apmbc&stage=effective")) == 5
+
+
+def test_each_kind_is_named_in_words(seeded: Tracker, signed_in: SignIn) -> None:
+    page = html_of(signed_in("viewer").get("/cases?kind=deratification"))
+    assert '<option value="deratification" selected>De-ratification</option>' in " ".join(
+        page.split()
+    )
+    (row,) = [r for r in table_rows(page) if "CTBT" in r]
+    assert '<td data-label="Kind">De-ratification</td>' in row

@@ -75,7 +75,7 @@ def test_cessation_is_a_kind_of_its_own_on_every_surface(
     assert 'value="cessation"' in page  # the filter offers the kind
     assert "RU-COE-STATUTE-2022" in page and "RU-ECHR-2022" not in page
     case_page = html_of(viewer.get("/cases/RU-COE-STATUTE-2022"))
-    assert summary_value(case_page, "Kind") == "cessation"
+    assert summary_value(case_page, "Kind") == "Cessation of membership"
     assert summary_value(case_page, "Membership ends").startswith("16 Mar 2022")
     api = viewer.get("/api/v1/cases/RU-COE-STATUTE-2022").get_json()
     assert (api["kind"], api["dates"]["membership_ceased"]) == ("cessation", "2022-03-16")
