@@ -176,10 +176,26 @@ def test_pending_page_with_a_bad_as_of_is_400(tracker: Tracker, signed_in: SignI
     assert "lies after today" in html_of(future)
 
 
+def test_a_step_linked_from_the_pending_list_opens_on_the_case_page(
+    seeded: Tracker, signed_in: SignIn
+) -> None:
+    # Hungary's next steps: take effect (the first, open anyway) and revoke (closed unless asked).
+    clerk = signed_in("clerk")
+    pending_page = page(clerk, "/")
+    target = "/cases/HU-ROME-STATUTE-2025?step=revoke#step-revoke"
+    assert f'href="{target}"' in pending_page
+    case_page = page(clerk, target.split("#")[0])
+    revoke = case_page.split('id="step-revoke"', 1)[1].split("</article>", 1)[0]
+    assert "<details open>" in revoke
+    plain = page(clerk, "/cases/HU-ROME-STATUTE-2025")
+    assert "<details open>" not in plain.split('id="step-revoke"', 1)[1].split("</article>", 1)[0]
+
+
 def test_step_buttons_only_for_roles_that_may_record_the_step(
     practice: Tracker, signed_in: SignIn
 ) -> None:
-    link = f'<a class="button" href="/cases/{PRACTICE}#step-submit_to_parliament">'
+    target = f"/cases/{PRACTICE}?step=submit_to_parliament#step-submit_to_parliament"
+    link = f'<a class="button" href="{target}">'
     for role in ("clerk", "admin"):
         assert link in row_linking(page(signed_in(role), "/?practice=1"), PRACTICE), role
     viewer_page = page(signed_in("viewer"), "/?practice=1")
