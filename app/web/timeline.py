@@ -180,7 +180,7 @@ class _Chart:
         if row.effective_recorded:
             cls, title = "mark effective", f"Took effect on {day(on)}"
             circle = 'fill="#1d6b3a" stroke="#fff"'
-        elif on < self.today:
+        elif self._overdue(row, on):
             cls, title = "mark effective computed passed", f"Takes effect on {day(on)}, {PASSED}"
             circle = 'fill="#fff" stroke="#b3261e" stroke-dasharray="3 2"'
         else:
@@ -217,9 +217,15 @@ class _Chart:
             return "took effect"
         return (
             "was due to take effect (computed; nothing recorded yet)"
-            if on < self.today
+            if self._overdue(row, on)
             else "takes effect (computed)"
         )
+
+    def _overdue(self, row: CaseRow, on: date) -> bool:
+        """A computed effective date that has passed while the case is still open (the case
+        page's rule): nothing recorded says whether it took effect. A closed case recorded
+        its end, whatever its last step was (a membership ceased by decision)."""
+        return on < self.today and row.final_label is None
 
     def describe(self) -> str:
         """The chart in words, for screen readers."""

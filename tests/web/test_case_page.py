@@ -264,6 +264,10 @@ def test_an_effective_date_passed_with_nothing_recorded_says_so(
     # Recorded: a fact, no tag.
     latvia = html_of(viewer.get(f"/cases/{LV}"))
     assert 'class="mark effective"' in latvia and "nothing recorded yet" not in latvia
+    # Closed by another step than taking effect (membership ceased by decision): not overdue.
+    russia = html_of(viewer.get("/cases/RU-COE-STATUTE-2022"))
+    assert 'class="mark effective computed passed"' not in russia
+    assert "nothing recorded yet:" not in russia and "(computed; nothing recorded yet)" not in russia
 
 
 def test_the_case_as_it_stood_on_a_past_date(seeded: Tracker, signed_in: SignIn) -> None:
