@@ -8,11 +8,11 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 
 from app import tracker_of
 from app.domain.action_words import kind_label
-from app.domain.countries import country_name
 from app.domain.errors import DomainError
 from app.services import case_filter, case_list
 from app.services.paging import practice_filter
 from app.web.auth import requires
+from app.web.pages import filter_choices
 from app.web.params import page_number
 
 bp = Blueprint("case_list", __name__)
@@ -42,16 +42,10 @@ def _filter(chosen: dict[str, Any]) -> case_filter.CaseFilter:
 
 
 def _choices() -> dict[str, list[tuple[str, str]]]:
-    tracker = tracker_of()
-    registry = tracker.registry
-    stages = registry.stage_labels
-    kinds = sorted({w.kind for w in registry.workflows.values()})
-    countries = [(c, country_name(c)) for c in case_filter.case_countries(tracker)]
+    kinds = sorted({w.kind for w in tracker_of().registry.workflows.values()})
     return {
         "kind": [(k, kind_label(k)) for k in kinds],
-        "treaty": [(code, t.short_name) for code, t in sorted(registry.treaties.items())],
-        "country": sorted(countries, key=lambda c: c[1]),
-        "stage": sorted(stages.items(), key=lambda s: s[1]),
+        **filter_choices(),
         "status": [("open", "open"), ("closed", "closed (final stage)")],
     }
 

@@ -26,7 +26,8 @@ def optional_date(name: str) -> date | None:
     return parse_date(value, name) if value else None
 
 
-def _choices() -> dict[str, list[tuple[str, str]]]:
+def filter_choices() -> dict[str, list[tuple[str, str]]]:
+    """The choices of the lists' treaty, country and stage filters, each by its words."""
     registry = tracker_of().registry
     stages = registry.stage_labels
     countries = case_filter.case_countries(tracker_of())
@@ -64,7 +65,7 @@ def pending() -> tuple[str, int]:
         as_of=as_of,
         chosen=chosen,
         sort=sort,
-        choices=_choices(),
+        choices=filter_choices(),
         error=error,
         due_soon=DUE_SOON_DAYS,
     ), (400 if error else 200)
